@@ -1,0 +1,23 @@
+"""Errors that carry one clear message for the user.
+
+Every error that bad input can cause inside ``dng`` is a :class:`DNGError`; the CLI prints its
+message on one line and exits with a non-zero status, without a traceback.
+"""
+
+from __future__ import annotations
+
+
+class DNGError(Exception):
+    """Base class: a problem with the user's input, files or configuration."""
+
+
+class DataError(DNGError):
+    """A dataset file is missing, truncated, of a foreign format or holds unexpected shapes."""
+
+
+class ZooError(DNGError):
+    """An INR zoo is missing, incomplete or disagrees with its manifest."""
+
+
+class ShapeError(DNGError, ValueError):
+    """Tensors whose shapes or values do not fit what a model or container expects."""

@@ -1,0 +1,163 @@
+"""Import foreign SIREN zoos (state_dicts with ordered weight/bias pairs) as ``dng`` zoos.
+
+Accepted sources:
+
+* a *bundle*: a ``.pt`` file holding a dict with ``state_dicts`` (a list), and optionally
+  ``labels`` (N,), ``images_uint8`` (N, C, H, W), ``siren_kwargs`` (the official constructor dict);
+* a state_dict file (``.pt``/``.pth``/``.safetensors``) holding one SIREN;
+* a directory: every such file below it, in sorted path order.
+
+Files are read with ``torch.load(..., weights_only=True)`` — a file holding other objects is
+refused. Without images, the target image is the INR's own rendering (clamped to [-1, 1]).
+"""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import torch
+
+from dng.data.datasets import ImageSet
+from dng.errors import ZooError
+from dng.weights import MLPWeights
+from dng.zoo.fit import psnr
+from dng.zoo.siren import SirenSpec, render
+from dng.zoo.store import (FORMAT, VERSION, Zoo, atomic_write_json, split_stats, write_images,
+                           write_shard)
+
+_STATE_EXT = (".pt", ".pth", ".safetensors")
+
+
+def safe_load(path: Path):
+    """``torch.load`` with ``weights_only=True``; one clear error for foreign/damaged files."""
+    if path.suffix == ".safetensors":
+        from safetensors.torch import load_file
+        try:
+            return load_file(str(path))
+        except Exception as e:  # noqa: BLE001
+            raise ZooError(f"{path}: unreadable safetensors file ({e})") from None
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as e:
+        raise ZooError(f"{path}: refused — the file holds objects other than tensors and plain "
+                       f"containers ({str(e).splitlines()[0][:200]})") from None
+    except Exception as e:  # noqa: BLE001
+        raise ZooError(f"{path}: not a readable torch file ({e})") from None
+
+
+def weights_from_state_dicts(state_dicts: list[dict], activations: list[str] | None = None
+                             ) -> MLPWeights:
+    """Stack SIREN state_dicts (keys in order, as (weight, bias) pairs) into :class:`MLPWeights`.
+
+    The official INR zoo's ``net.0.linear.weight, net.0.linear.bias, …, net.2.weight,
+    net.2.bias`` is one such naming; any naming whose tensors alternate 2-D weight, 1-D bias
+    works.
+    """
+    if not state_dicts:
+        raise ZooError("no state_dicts to import")
+    layers = []
+    for n, sd in enumerate(state_dicts):
+        if not isinstance(sd, dict):
+            raise ZooError(f"state_dict {n} is a {type(sd).__name__}, not a dict")
+        items = [(k, v) for k, v in sd.items() if isinstance(v, torch.Tensor)]
+        if len(items) % 2 or not items:
+            raise ZooError(f"state_dict {n}: expected (weight, bias) pairs, got keys "
+                           f"{list(sd)[:8]}")
+        pairs = [(items[i], items[i + 1]) for i in range(0, len(items), 2)]
+        for (kw, w), (kb, b) in pairs:
+            if w.dim() != 2 or b.dim() != 1 or b.shape[0] != w.shape[0]:
+                raise ZooError(f"state_dict {n}: {kw} {tuple(w.shape)} / {kb} {tuple(b.shape)} "
+                               "is not a (weight, bias) pair")
+        layers.append(pairs)
+    L = len(layers[0])
+    shapes0 = [tuple(p[0][1].shape) for p in layers[0]]
+    for n, pairs in enumerate(layers):
+        if [tuple(p[0][1].shape) for p in pairs] != shapes0:
+            raise ZooError(f"state_dict {n} has layer shapes {[tuple(p[0][1].shape) for p in pairs]}"
+                           f", state_dict 0 has {shapes0}")
+    ws = tuple(torch.stack([pairs[l][0][1].float() for pairs in layers]) for l in range(L))
+    bs = tuple(torch.stack([pairs[l][1][1].float() for pairs in layers]) for l in range(L))
+    return MLPWeights.from_layers(ws, bs, activations)
+
+
+def _collect(sources: list[Path]) -> tuple[list[dict], dict]:
+    """Read state_dicts (and bundle extras) from files/directories."""
+    sds: list[dict] = []
+    extras: dict = {}
+    for src in sources:
+        if src.is_dir():
+            files = sorted(f for f in src.rglob("*") if f.suffix in _STATE_EXT and f.is_file())
+            if not files:
+                raise ZooError(f"{src}: no .pt/.pth/.safetensors files inside")
+        elif src.is_file():
+            files = [src]
+        else:
+            raise ZooError(f"{src}: no such file or directory")
+        for f in files:
+            obj = safe_load(f)
+            if isinstance(obj, dict) and "state_dicts" in obj:
+                if extras or sds:
+                    raise ZooError(f"{f}: a bundle must be imported on its own")
+                sds = list(obj["state_dicts"])
+                extras = {k: obj[k] for k in ("labels", "images_uint8", "siren_kwargs", "dataset")
+                          if k in obj}
+            elif isinstance(obj, dict):
+                sds.append(obj)
+            else:
+                raise ZooError(f"{f}: holds a {type(obj).__name__}, not a state_dict")
+    return sds, extras
+
+
+def import_zoo(sources: list[str | Path], out: str | Path, image_size: tuple[int, int] = (28, 28),
+               omega: float | None = None, name: str = "imported") -> Zoo:
+    """Convert SIREN state_dicts into a zoo at ``out`` (all INRs go to the ``test`` split
+    unless the source says otherwise; labels -1 when unknown)."""
+    out = Path(out)
+    if out.exists() and any(out.iterdir()):
+        raise ZooError(f"{out} exists and is not empty")
+    sds, extras = _collect([Path(s) for s in sources])
+    weights = weights_from_state_dicts(sds)
+    kw = extras.get("siren_kwargs", {})
+    first = float(kw.get("first_omega_0", omega or 30.0))
+    hidden_om = float(kw.get("hidden_omega_0", omega or 30.0))
+    sizes = weights.layer_sizes
+    if sizes[0] != 2:
+        raise ZooError(f"imported MLPs take {sizes[0]} inputs; image SIRENs take 2 coordinates")
+    spec = SirenSpec(2, sizes[1:-1], sizes[-1], first, hidden_om)
+    N = len(weights)
+    if "images_uint8" in extras:
+        images_u8 = extras["images_uint8"]
+        if images_u8.shape[0] != N or images_u8.dim() != 4 or images_u8.shape[1] != sizes[-1]:
+            raise ZooError(f"bundle images {tuple(images_u8.shape)} do not fit {N} SIRENs with "
+                           f"{sizes[-1]} outputs")
+        H, W = images_u8.shape[2:]
+    else:
+        H, W = image_size
+        with torch.no_grad():
+            r = render(weights, spec, H, W).clamp(-1, 1)
+        images_u8 = ((r * 0.5 + 0.5) * 255).round().to(torch.uint8)
+    labels = extras.get("labels", torch.full((N,), -1, dtype=torch.int64)).to(torch.int64)
+    split = torch.full((N,), 2, dtype=torch.int8)
+    n_cls = int(labels.max()) + 1 if (labels >= 0).any() else 0
+    images = ImageSet(str(extras.get("dataset", name)), images_u8, labels, split,
+                      [str(i) for i in range(n_cls)])
+    with torch.no_grad():
+        p = psnr(render(weights, spec, H, W), images_u8.float() / 127.5 - 1).float()
+    out.mkdir(parents=True, exist_ok=True)
+    manifest = {
+        "format": FORMAT, "version": VERSION, "spec": spec.to_dict(),
+        "recipe": {"imported_from": [str(s) for s in sources]}, "seed": None, "copies": 0,
+        "shard_size": N, "num_inrs": N, "num_shards": 1,
+        "dataset": {"name": images.name, "checksum": images.checksum, "classes": images.classes,
+                    "image_shape": [sizes[-1], H, W], "counts": images.counts()},
+        "complete": False, "fit_seconds": None, "inr_per_second": None,
+    }
+    manifest["images"] = write_images(out, images)
+    meta = {"label": labels, "image_index": torch.arange(N), "split": split,
+            "copy": torch.zeros(N, dtype=torch.int64), "psnr": p}
+    manifest["shards"] = [write_shard(out, 0, weights, meta)]
+    manifest["stats"] = split_stats(p, split)
+    manifest["complete"] = True
+    atomic_write_json(out / "zoo.json", manifest)
+    return Zoo(out)

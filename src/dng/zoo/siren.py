@@ -1,0 +1,120 @@
+"""SIREN: the implicit neural representation every zoo INR is.
+
+A SIREN with sizes ``n_0 → n_1 → … → n_L`` computes, for a coordinate ``x`` (``n_0`` values),
+
+    h_1 = sin(ω0 (W_0 x + b_0)),   h_{l+1} = sin(ω (W_l h_l + b_l)),   out = W_{L-1} h_{L-1} + b_{L-1}
+
+(the last layer is linear). Images are fitted on the grid ``linspace(-1, 1, H) × linspace(-1, 1,
+W)`` with the *first* coordinate the row ("ij" meshgrid), targets in [-1, 1].
+
+Initialisation (Sitzmann et al.): first-layer weights ``U(±1/n_0)``; other weights
+``U(±√(6/n_in)/ω)``; biases ``U(±1/√n_in)`` (PyTorch's Linear default).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import torch
+
+from dng.errors import ShapeError
+from dng.weights import MLPWeights
+
+
+@dataclass(frozen=True)
+class SirenSpec:
+    """Shape of a SIREN: ``in_features → hidden… → out_features``, sine frequencies ω."""
+
+    in_features: int = 2
+    hidden: tuple[int, ...] = (32, 32)
+    out_features: int = 1
+    first_omega: float = 30.0
+    hidden_omega: float = 30.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
+        if self.in_features < 1 or self.out_features < 1 or not self.hidden or min(self.hidden) < 1:
+            raise ShapeError(f"invalid SIREN spec {self}")
+
+    @property
+    def layer_sizes(self) -> tuple[int, ...]:
+        return (self.in_features, *self.hidden, self.out_features)
+
+    @property
+    def activations(self) -> tuple[str, ...]:
+        return ("sine",) * len(self.hidden) + ("linear",)
+
+    @property
+    def omegas(self) -> tuple[float, ...]:
+        """ω applied inside each sine layer (the last, linear layer has none)."""
+        return (self.first_omega,) + (self.hidden_omega,) * (len(self.hidden) - 1)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["hidden"] = list(self.hidden)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "SirenSpec":
+        return cls(**{**d, "hidden": tuple(d["hidden"])})
+
+    @classmethod
+    def for_image(cls, channels: int, hidden: tuple[int, ...] = (32, 32),
+                  omega: float = 30.0) -> "SirenSpec":
+        """The paper's recipe: 2 → 32 → 32 → C, ω0 = 30."""
+        return cls(2, tuple(hidden), channels, omega, omega)
+
+    def check(self, weights: MLPWeights) -> None:
+        if weights.layer_sizes != self.layer_sizes:
+            raise ShapeError(f"weights of sizes {weights.layer_sizes} do not fit the SIREN "
+                             f"{self.layer_sizes}")
+
+
+def grid_axes(height: int, width: int, device=None, dtype=torch.float32):
+    """The two axes of the coordinate grid: ``linspace(-1, 1, H)``, ``linspace(-1, 1, W)``."""
+    return (torch.linspace(-1, 1, height, device=device, dtype=dtype),
+            torch.linspace(-1, 1, width, device=device, dtype=dtype))
+
+
+def grid_coords(height: int, width: int, device=None, dtype=torch.float32) -> torch.Tensor:
+    """``(H·W, 2)`` grid; point ``k`` is ``(row k // W, col k % W)``."""
+    ys, xs = grid_axes(height, width, device, dtype)
+    return torch.stack(torch.meshgrid(ys, xs, indexing="ij"), -1).reshape(-1, 2)
+
+
+def init_siren(spec: SirenSpec, batch: int, generator: torch.Generator | None = None,
+               device=None, dtype=torch.float32) -> MLPWeights:
+    """``batch`` independent SIREN initialisations (each INR from its own random draw)."""
+    def uniform(shape, bound):
+        t = torch.rand(shape, generator=generator, dtype=dtype)
+        return ((t * 2 - 1) * bound).to(device)
+
+    sizes = spec.layer_sizes
+    ws, bs = [], []
+    for l in range(len(sizes) - 1):
+        n_in, n_out = sizes[l], sizes[l + 1]
+        wb = 1.0 / n_in if l == 0 else math.sqrt(6.0 / n_in) / spec.hidden_omega
+        ws.append(uniform((batch, n_out, n_in), wb))
+        bs.append(uniform((batch, n_out), 1.0 / math.sqrt(n_in)))
+    return MLPWeights(tuple(ws), tuple(bs), spec.activations)
+
+
+def render(weights: MLPWeights, spec: SirenSpec, height: int, width: int,
+           coords: torch.Tensor | None = None) -> torch.Tensor:
+    """Evaluate a batch of SIRENs on the image grid: ``(B, C, H, W)``.
+
+    Differentiable in the weights (used by the INR→INR ablation).
+    """
+    spec.check(weights)
+    if coords is None:
+        coords = grid_coords(height, width, weights.device, weights.dtype)
+    B = weights.batch_size
+    h = coords.expand(B, -1, -1)
+    omegas = spec.omegas
+    for l, (w, b) in enumerate(zip(weights.weights, weights.biases)):
+        h = torch.baddbmm(b[:, None, :], h, w.transpose(1, 2))
+        if l < len(omegas):
+            h = torch.sin(omegas[l] * h)
+    return h.transpose(1, 2).reshape(B, spec.out_features, height, width)
+

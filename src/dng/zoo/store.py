@@ -1,0 +1,284 @@
+"""On-disk INR zoos: a directory of safetensors shards plus a ``zoo.json`` manifest.
+
+Layout::
+
+    DIR/zoo.json                    manifest (spec, recipe, seed, dataset, counts, stats, shards)
+    DIR/images.safetensors          images uint8 (N, C, H, W), labels int64 (N,), split int8 (N,)
+    DIR/shards/shard-00000.safetensors
+        w0, b0, …, w{L-1}, b{L-1}   stacked weights (M, n_out, n_in) and biases (M, n_out)
+        label, image_index, split, copy (int64/int8, (M,)), psnr float32 (M,)
+
+A shard is written to a temporary name and renamed into place, and only then listed in the
+manifest (itself replaced atomically), so a killed job never leaves a shard that is read as
+valid; rerunning the job fits only the shards that are missing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from dng.data.datasets import SPLIT_NAMES, ImageSet
+from dng.errors import ZooError
+from dng.weights import MLPWeights
+from dng.zoo.siren import SirenSpec
+
+FORMAT = "dng-zoo"
+VERSION = 1
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def atomic_write_json(path: Path, obj: dict) -> None:
+    atomic_write_bytes(path, (json.dumps(obj, indent=2) + "\n").encode())
+
+
+def save_tensors_atomic(path: Path, tensors: dict[str, torch.Tensor],
+                        metadata: dict[str, str] | None = None) -> str:
+    """Save with safetensors under a temporary name, rename into place; return the sha256."""
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    save_file({k: v.contiguous() for k, v in tensors.items()}, str(tmp), metadata=metadata)
+    digest = _sha256(tmp)
+    os.replace(tmp, path)
+    return digest
+
+
+def _load_tensors(path: Path) -> dict[str, torch.Tensor]:
+    try:
+        return load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as e:
+        raise ZooError(f"{path}: unreadable shard ({e})") from None
+
+
+@dataclass
+class ZooArrays:
+    """A zoo (or a part of it) in memory, as stacked tensors.
+
+    ``weights`` (M INRs), ``label``, ``image_index``, ``split``, ``copy``, ``psnr`` (M,);
+    ``images`` is the zoo's image table (uint8 ``(N, C, H, W)``), indexed by ``image_index``.
+    """
+
+    weights: MLPWeights
+    label: torch.Tensor
+    image_index: torch.Tensor
+    split: torch.Tensor
+    copy: torch.Tensor
+    psnr: torch.Tensor
+    images: torch.Tensor
+
+    def __len__(self) -> int:
+        return int(self.label.shape[0])
+
+    def select(self, index: torch.Tensor) -> "ZooArrays":
+        return ZooArrays(self.weights[index], self.label[index], self.image_index[index],
+                         self.split[index], self.copy[index], self.psnr[index], self.images)
+
+    def target_images(self, index: torch.Tensor | None = None) -> torch.Tensor:
+        """uint8 images of the INRs (all, or those at ``index``)."""
+        idx = self.image_index if index is None else self.image_index[index]
+        return self.images[idx]
+
+    def batches(self, batch_size: int, shuffle: bool = False,
+                generator: torch.Generator | None = None, drop_last: bool = False
+                ) -> Iterator[tuple[MLPWeights, torch.Tensor, torch.Tensor]]:
+        """Yield ``(weights, labels, images_uint8)`` batches."""
+        n = len(self)
+        order = torch.randperm(n, generator=generator) if shuffle else torch.arange(n)
+        stop = n - n % batch_size if drop_last else n
+        for i in range(0, stop, batch_size):
+            idx = order[i:i + batch_size]
+            yield self.weights[idx], self.label[idx], self.images[self.image_index[idx]]
+
+
+class Zoo:
+    """A fitted zoo on disk. Opening checks the manifest against the files; data loads lazily.
+
+    >>> zoo = Zoo("zoos/mnist")
+    >>> train = zoo.load("train", max_copy=0)     # ZooArrays, plain INRs of training images
+    >>> for weights, labels, images in train.batches(64, shuffle=True): ...
+    """
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        mpath = self.path / "zoo.json"
+        if not mpath.is_file():
+            raise ZooError(f"{self.path}: not a dng zoo (no zoo.json)")
+        try:
+            self.manifest = json.loads(mpath.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise ZooError(f"{mpath}: damaged manifest ({e})") from None
+        m = self.manifest
+        if m.get("format") != FORMAT or m.get("version") != VERSION:
+            raise ZooError(f"{mpath}: not a dng zoo manifest (format {m.get('format')!r}, "
+                           f"version {m.get('version')!r})")
+        if not m.get("complete"):
+            done = len(m.get("shards", []))
+            raise ZooError(f"{self.path}: zoo is incomplete ({done}/{m.get('num_shards', '?')} "
+                           "shards); rerun the same `dng fit` command to finish it")
+        self.spec = SirenSpec.from_dict(m["spec"])
+        listed = sum(s["count"] for s in m["shards"])
+        if listed != m["num_inrs"]:
+            raise ZooError(f"{mpath}: shards hold {listed} INRs but the manifest says "
+                           f"{m['num_inrs']}")
+        for s in m["shards"] + [m["images"]]:
+            f = self.path / s["file"]
+            if not f.is_file():
+                raise ZooError(f"{f}: missing (listed in {mpath})")
+            if "bytes" in s and f.stat().st_size != s["bytes"]:
+                raise ZooError(f"{f}: {f.stat().st_size} bytes but the manifest says "
+                               f"{s['bytes']} (truncated or replaced)")
+        self._arrays: ZooArrays | None = None
+
+    # ------------------------------------------------------------------ info
+    def __len__(self) -> int:
+        return int(self.manifest["num_inrs"])
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        return tuple(self.manifest["dataset"]["image_shape"])  # type: ignore[return-value]
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.manifest["dataset"]["classes"])
+
+    @property
+    def classes(self) -> list[str]:
+        return list(self.manifest["dataset"]["classes"])
+
+    def verify(self) -> None:
+        """Check every file's sha256 against the manifest."""
+        for s in self.manifest["shards"] + [self.manifest["images"]]:
+            f = self.path / s["file"]
+            if _sha256(f) != s["sha256"]:
+                raise ZooError(f"{f}: sha256 differs from the manifest (corrupted file)")
+
+    # ------------------------------------------------------------------ data
+    def arrays(self) -> ZooArrays:
+        """All INRs in memory (loaded once, then cached)."""
+        if self._arrays is None:
+            L = len(self.spec.layer_sizes) - 1
+            parts: dict[str, list[torch.Tensor]] = {}
+            for s in self.manifest["shards"]:
+                f = self.path / s["file"]
+                t = _load_tensors(f)
+                keys = [f"w{l}" for l in range(L)] + [f"b{l}" for l in range(L)] + \
+                    ["label", "image_index", "split", "copy", "psnr"]
+                missing = [k for k in keys if k not in t]
+                if missing:
+                    raise ZooError(f"{f}: shard lacks {', '.join(missing)}")
+                if any(t[k].shape[0] != s["count"] for k in keys):
+                    raise ZooError(f"{f}: shard holds {t['label'].shape[0]} INRs, manifest "
+                                   f"says {s['count']}")
+                for k in keys:
+                    parts.setdefault(k, []).append(t[k])
+            cat = {k: torch.cat(v) for k, v in parts.items()}
+            try:
+                weights = MLPWeights(tuple(cat[f"w{l}"] for l in range(L)),
+                                     tuple(cat[f"b{l}"] for l in range(L)), self.spec.activations)
+            except Exception as e:
+                raise ZooError(f"{self.path}: shards disagree with the SIREN spec ({e})") from None
+            self.spec.check(weights)
+            imgs = _load_tensors(self.path / self.manifest["images"]["file"])
+            images = imgs.get("images")
+            if images is None or tuple(images.shape[1:]) != self.image_shape:
+                raise ZooError(f"{self.path}: image table does not match the manifest")
+            if int(cat["image_index"].max()) >= images.shape[0]:
+                raise ZooError(f"{self.path}: INRs refer to images beyond the image table")
+            self._arrays = ZooArrays(weights, cat["label"], cat["image_index"], cat["split"],
+                                     cat["copy"], cat["psnr"], images)
+        return self._arrays
+
+    def load(self, split: str | None = None, max_copy: int | None = None) -> ZooArrays:
+        """INRs of one split (``train``/``val``/``test``, or all), with copies ``<= max_copy``
+        (``0`` = only the INR fitted from the first init; ``None`` = all copies)."""
+        a = self.arrays()
+        keep = torch.ones(len(a), dtype=torch.bool)
+        if split is not None:
+            if split not in SPLIT_NAMES:
+                raise ZooError(f"unknown split {split!r} (train, val or test)")
+            keep &= a.split == SPLIT_NAMES.index(split)
+        if max_copy is not None:
+            keep &= a.copy <= max_copy
+        idx = keep.nonzero().flatten()
+        if idx.numel() == 0:
+            raise ZooError(f"{self.path}: no INRs in split {split!r}")
+        return a.select(idx)
+
+    def summary(self) -> str:
+        m = self.manifest
+        d = m["dataset"]
+        lines = [f"zoo {self.path}: {m['num_inrs']} INRs of SIREN "
+                 f"{'→'.join(map(str, self.spec.layer_sizes))} (ω0={self.spec.first_omega:g})",
+                 f"  dataset {d['name']} ({len(d['classes'])} classes, images "
+                 f"{'×'.join(map(str, d['image_shape']))}, sha256 {d['checksum'][:12]}…)",
+                 f"  recipe {json.dumps(m['recipe'])}, seed {m['seed']}, copies {m['copies']}"]
+        for name, st in m["stats"].items():
+            lines.append(f"  {name:5s}: {st['count']:7d} INRs, PSNR mean {st['psnr_mean']:.2f} dB,"
+                         f" p5 {st['psnr_p5']:.2f} dB")
+        if m.get("fit_seconds") is not None:
+            lines.append(f"  fit {m['fit_seconds']:.1f} s, {m['inr_per_second']:.1f} INR/s")
+        return "\n".join(lines)
+
+
+def split_stats(psnr: torch.Tensor, split: torch.Tensor) -> dict:
+    out = {}
+    for s, name in enumerate(SPLIT_NAMES):
+        p = psnr[split == s].double()
+        if p.numel():
+            out[name] = {"count": int(p.numel()), "psnr_mean": float(p.mean()),
+                         "psnr_p5": float(torch.quantile(p, 0.05))}
+    return out
+
+
+def write_images(path: Path, images: ImageSet) -> dict:
+    digest = save_tensors_atomic(path / "images.safetensors",
+                                 {"images": images.images, "labels": images.labels,
+                                  "split": images.split})
+    return {"file": "images.safetensors", "count": len(images), "sha256": digest,
+            "bytes": (path / "images.safetensors").stat().st_size}
+
+
+def write_shard(path: Path, index: int, weights: MLPWeights, meta: dict[str, torch.Tensor]) -> dict:
+    (path / "shards").mkdir(exist_ok=True)
+    name = f"shards/shard-{index:05d}.safetensors"
+    tensors = {f"w{l}": w for l, w in enumerate(weights.weights)}
+    tensors.update({f"b{l}": b for l, b in enumerate(weights.biases)})
+    tensors.update(meta)
+    digest = save_tensors_atomic(path / name, tensors)
+    return {"file": name, "count": len(weights), "sha256": digest,
+            "bytes": (path / name).stat().st_size}
+
+
+def remove_zoo_dir(path: Path) -> None:
+    """Remove a directory this package created (only if it holds a zoo manifest or nothing)."""
+    if path.is_dir() and ((path / "zoo.json").exists() or not any(path.iterdir())):
+        shutil.rmtree(path)
+
+
+def now() -> float:
+    return time.perf_counter()
