@@ -1,0 +1,83 @@
+"""Neural graphs of MLPs: the *dynamic* one (a sequence of layer snapshots) and the *static* one.
+
+An MLP ``n_0 → n_1 → … → n_L`` has neurons as nodes and weights as edges.
+
+* **Dynamic neural graph** (Wu et al.): snapshot ``l`` (``l = 0..L-1``) holds only the bipartite
+  block from layer ``l`` to layer ``l+1`` — edge features ``W_l`` ``(B, n_{l+1}, n_l)`` in
+  ``[target, source]`` layout and node features ``b_l`` ``(B, n_{l+1})`` of the targets.
+  Processing the snapshots in order mirrors the forward pass.
+* **Static neural graph** (Kofinas et al. 2024): all layers at once — node features
+  ``(B, N, 1)`` (biases; 0 for the input neurons) with ``N = Σ n_l`` and the same weight blocks,
+  each block connecting node ranges ``[off_l, off_l + n_l)`` → ``[off_{l+1}, …)``.
+
+Both are views over dense batched tensors; no index lists, no per-edge Python.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from dng.weights import MLPWeights
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One time step of a dynamic neural graph: the block ``layer → layer + 1``.
+
+    ``edges``: ``(B, n_out, n_in)`` weights; ``nodes``: ``(B, n_out)`` target biases;
+    ``activation``: the target layer's nonlinearity.
+    """
+
+    layer: int
+    edges: torch.Tensor
+    nodes: torch.Tensor
+    activation: str
+
+
+def dynamic_graph(weights: MLPWeights) -> list[Snapshot]:
+    """The snapshots ``G_0, …, G_{L-1}`` of a batch of MLPs."""
+    return [Snapshot(l, w, b, a) for l, (w, b, a) in
+            enumerate(zip(weights.weights, weights.biases, weights.activations))]
+
+
+@dataclass(frozen=True)
+class StaticGraph:
+    """All neurons and all weight blocks of a batch of MLPs.
+
+    ``nodes``: ``(B, N, 1)`` — biases, 0 for input neurons; ``blocks[l]``: ``(B, n_{l+1}, n_l)``;
+    ``offsets[l]``: index of layer ``l``'s first neuron; ``layer_sizes``: ``(n_0, …, n_L)``.
+    """
+
+    nodes: torch.Tensor
+    blocks: tuple[torch.Tensor, ...]
+    offsets: tuple[int, ...]
+    layer_sizes: tuple[int, ...]
+
+    @property
+    def num_nodes(self) -> int:
+        return int(self.nodes.shape[1])
+
+    def dense_adjacency(self) -> torch.Tensor:
+        """``(B, N, N)`` with ``A[b, t, s] = W`` for each edge ``s → t`` (0 elsewhere)."""
+        B, N = self.nodes.shape[:2]
+        A = self.nodes.new_zeros(B, N, N)
+        for l, w in enumerate(self.blocks):
+            t0, s0 = self.offsets[l + 1], self.offsets[l]
+            A[:, t0:t0 + w.shape[1], s0:s0 + w.shape[2]] = w
+        return A
+
+
+def static_graph(weights: MLPWeights) -> StaticGraph:
+    sizes = weights.layer_sizes
+    offsets = [0]
+    for n in sizes:
+        offsets.append(offsets[-1] + n)
+    B = weights.batch_size
+    zeros = weights.biases[0].new_zeros(B, sizes[0])
+    nodes = torch.cat([zeros, *weights.biases], dim=1)[..., None]
+    return StaticGraph(nodes, weights.weights, tuple(offsets[:-1]), sizes)
+
+
+__all__ = ["Snapshot", "StaticGraph", "dynamic_graph", "static_graph"]

@@ -1,0 +1,87 @@
+"""Models on MLP weights, in one registry.
+
+>>> from dng.models import create, available
+>>> model = create("dng-encoder", (2, 32, 32, 1), num_classes=10, emb_dim=128)
+
+Models take shapes (the MLP's layer sizes, the image shape, the number of classes), never
+dataset names.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from torch import nn
+
+from dng.errors import ShapeError
+from dng.models.baselines import MLPClassifier, NGGNN
+from dng.models.encoder import DNGEncoder, DNGLayer, EncoderConfig
+from dng.models.heads import EncoderClassifier, INR2JLSClassifier, LatentClassifier
+from dng.models.inr2jls import (INR2JLS, ConvDecoder, INR2JLSConfig, LatentGenerator,
+                                image_views, tokens_to_maps)
+from dng.models.layers import FourierFeatures, GRUCell, ReLURNNCell
+
+_ENCODER_KEYS = set(EncoderConfig.__dataclass_fields__)
+
+
+def _split_encoder(config: dict) -> tuple[EncoderConfig, dict]:
+    enc = {k: v for k, v in config.items() if k in _ENCODER_KEYS}
+    rest = {k: v for k, v in config.items() if k not in _ENCODER_KEYS}
+    return EncoderConfig(**enc), rest
+
+
+def _encoder(mlp_shape, **config) -> nn.Module:
+    return DNGEncoder(mlp_shape, EncoderConfig(**config))
+
+
+def _inr2jls(mlp_shape, image_shape, **config) -> nn.Module:
+    enc, rest = _split_encoder(config)
+    return INR2JLS(mlp_shape, tuple(image_shape), INR2JLSConfig(encoder=enc, **rest))
+
+
+def _dng_encoder(mlp_shape, num_classes, **config) -> nn.Module:
+    enc, rest = _split_encoder({"emb_dim": 128, **config})
+    return EncoderClassifier(mlp_shape, num_classes, enc, **rest)
+
+
+def _inr2jls_classifier(mlp_shape, num_classes, image_shape=None, backbone=None,
+                        **config) -> nn.Module:
+    if backbone is None:
+        if image_shape is None:
+            raise ShapeError("inr2jls-classifier needs a trained backbone (or image_shape)")
+        enc, rest = _split_encoder({k: v for k, v in config.items() if k != "dropout"})
+        backbone = INR2JLS(mlp_shape, tuple(image_shape), INR2JLSConfig(encoder=enc, **rest))
+    return INR2JLSClassifier(backbone, num_classes, dropout=config.get("dropout", 0.2))
+
+
+MODELS: dict[str, Callable[..., nn.Module]] = {
+    "encoder": _encoder,
+    "inr2jls": _inr2jls,
+    "inr2jls-classifier": _inr2jls_classifier,
+    "dng-encoder": _dng_encoder,
+    "ng-gnn": lambda mlp_shape, num_classes, **c: NGGNN(mlp_shape, num_classes, **c),
+    "mlp": lambda mlp_shape, num_classes, **c: MLPClassifier(mlp_shape, num_classes, **c),
+}
+
+
+def available() -> list[str]:
+    """Registered model names."""
+    return sorted(MODELS)
+
+
+def create(name: str, mlp_shape, **config) -> nn.Module:
+    """Build a registered model for MLPs of layer sizes ``mlp_shape``.
+
+    Extra arguments by model: ``inr2jls`` needs ``image_shape=(C, H, W)``; classifiers need
+    ``num_classes``; encoder fields (``emb_dim``, ``fourier_dim``, ``passes``, ...) apply to
+    every DNG model.
+    """
+    if name not in MODELS:
+        raise ShapeError(f"unknown model {name!r}; available: {', '.join(available())}")
+    return MODELS[name](tuple(mlp_shape), **config)
+
+
+__all__ = ["ConvDecoder", "DNGEncoder", "DNGLayer", "EncoderClassifier", "EncoderConfig",
+           "FourierFeatures", "GRUCell", "INR2JLS", "INR2JLSClassifier", "INR2JLSConfig",
+           "LatentClassifier", "LatentGenerator", "MLPClassifier", "MODELS", "NGGNN",
+           "ReLURNNCell", "available", "create", "image_views", "tokens_to_maps"]

@@ -1,0 +1,205 @@
+"""DNG-Encoder: a recurrent GNN over the snapshots of a dynamic neural graph.
+
+For pass ``p = 0..P-1`` the input neurons start from learned states ``h^{(0)} = S_in``
+``(n_0, D)``; then for every snapshot ``l = 0..L-1`` (block layer ``l`` → ``l+1``):
+
+.. math::
+    \hat E_{ts} &= \mathrm{EdgeLin}_{p,l}(\gamma(W_{l,ts}))                  && (B, n_{l+1}, n_l, D)\\
+    m_t &= \textstyle\sum_s \hat E_{ts} \odot \mathrm{NodeLin}_{p,l}(h^{(l)}_s) && (B, n_{l+1}, D)\\
+    x_t &= \mathrm{InputLin}_{p,l}(u_t),\quad u = \gamma(b_l) \text{ (pass 0)},\;
+          u = S^{(p-1)}_{l+1} \text{ (later passes)}\\
+    h^{(l+1)}_t &= \mathrm{Dropout}(\mathrm{LayerNorm}_{p,l}(\mathrm{Cell}_p(\text{input}=x_t,
+                   \text{hidden}=m_t)))
+
+``γ`` are random Fourier features (:class:`~dng.models.layers.FourierFeatures`), the cell is a
+GRU (or ReLU RNN) shared by the layers of a pass. The readout is the output neurons' final
+states, flattened node-major: ``(B, n_L·D)``.
+
+The encoder's parameters depend on the MLP only through ``n_0`` (input states), ``L`` (one
+set of per-layer maps per snapshot) and ``n_L`` (readout width): hidden widths are free.
+Hidden-neuron permutations leave the readout unchanged (sums over sources, per-node updates).
+
+Passes ≥ 2: later passes feed the previous pass's states ``(D)`` to ``InputLin``, whose input
+width is therefore ``D`` from pass 1 on. (The reference builds every ``InputLin`` with ``2F``
+inputs and so only runs when ``D = 2F``; for ``D = 2F`` both coincide exactly.)
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+
+from dng.errors import ShapeError
+from dng.graph import dynamic_graph
+from dng.models.layers import CELLS, FourierFeatures
+from dng.weights import ACTIVATIONS, MLPWeights
+
+
+@dataclass
+class EncoderConfig:
+    fourier_dim: int = 128
+    fourier_scale: float = 3.0
+    emb_dim: int = 512
+    cell: str = "gru"  # "gru" or "rnn"
+    passes: int = 1
+    dropout: float = 0.0
+    positional_embedding: bool = False
+    activation_embedding: bool = False
+    fuse_input: bool = True  # compose InputLin with the cell's input map (same math, fewer FLOPs)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class DNGLayer(nn.Module):
+    """The maps of one (pass, snapshot): EdgeLin, NodeLin, InputLin and LayerNorm.
+
+    ``forward(h_src (B, n_in, D), phi_e (B, n_out, n_in, 2F), u (B, n_out, d_u), cell)``
+    → new target states ``(B, n_out, D)``.
+    """
+
+    def __init__(self, emb_dim: int, edge_dim: int, input_dim: int, fuse_input: bool = True):
+        super().__init__()
+        self.edge_lin = nn.Linear(edge_dim, emb_dim)
+        self.node_lin = nn.Linear(emb_dim, emb_dim)
+        self.input_lin = nn.Linear(input_dim, emb_dim)
+        self.norm = nn.LayerNorm(emb_dim, eps=1e-5)
+        self.fuse_input = fuse_input
+        self._fused_cache: tuple | None = None
+
+    def reset_parameters(self) -> None:
+        for m in (self.edge_lin, self.node_lin, self.input_lin, self.norm):
+            m.reset_parameters()
+        self._fused_cache = None
+
+    def message(self, h_src: torch.Tensor, phi_e: torch.Tensor) -> torch.Tensor:
+        """``m_t = Σ_s EdgeLin(γ(w_ts)) ⊙ NodeLin(h_s)`` — ``(B, n_out, D)``."""
+        e = self.edge_lin(phi_e)  # (B, n_out, n_in, D)
+        n = self.node_lin(h_src)  # (B, n_in, D)
+        return torch.einsum("btsd,bsd->btd", e, n)
+
+    def _fused_input_map(self, cell_map: nn.Linear) -> tuple[torch.Tensor, torch.Tensor]:
+        """``W = W_cell · W_in``, ``c = W_cell · c_in + c_cell`` (cached when not training)."""
+        params = (self.input_lin.weight, self.input_lin.bias, cell_map.weight, cell_map.bias)
+        key = tuple((id(p), p._version, p.device, p.dtype) for p in params)
+        cacheable = not torch.is_grad_enabled() or not any(p.requires_grad for p in params)
+        if cacheable and self._fused_cache is not None and self._fused_cache[0] == key:
+            return self._fused_cache[1], self._fused_cache[2]
+        w = cell_map.weight @ self.input_lin.weight
+        c = torch.addmv(cell_map.bias, cell_map.weight, self.input_lin.bias)
+        if cacheable:
+            self._fused_cache = (key, w, c)
+        return w, c
+
+    def input_gates(self, u: torch.Tensor, cell: nn.Module, extra: torch.Tensor | None):
+        """Returns ``(x, gx)``: either the cell input ``x`` or its projection ``gx``."""
+        if self.fuse_input:
+            w, c = self._fused_input_map(cell.input_map)
+            gx = torch.nn.functional.linear(u, w, c)
+            if extra is not None:
+                gx = gx + extra @ cell.input_map.weight.T
+            return None, gx
+        x = self.input_lin(u)
+        return (x if extra is None else x + extra), None
+
+    def forward(self, h_src, phi_e, u, cell, extra=None):
+        m = self.message(h_src, phi_e)
+        x, gx = self.input_gates(u, cell, extra)
+        return self.norm(cell(x, m, gx=gx))
+
+
+class DNGEncoder(nn.Module):
+    """DNG-Encoder (see module docstring). ``forward(weights) → (B, n_L·D)``."""
+
+    def __init__(self, layer_sizes: tuple[int, ...] | list[int], config: EncoderConfig | None = None,
+                 **overrides):
+        super().__init__()
+        config = config or EncoderConfig()
+        if overrides:
+            config = EncoderConfig(**{**config.to_dict(), **overrides})
+        if config.cell not in CELLS:
+            raise ShapeError(f"unknown cell {config.cell!r} (choose {', '.join(CELLS)})")
+        if config.passes < 1:
+            raise ShapeError("passes must be >= 1")
+        self.config = config
+        self.layer_sizes = tuple(int(n) for n in layer_sizes)
+        L, D, F2 = len(self.layer_sizes) - 1, config.emb_dim, 2 * config.fourier_dim
+        self.num_layers = L
+        self.input_init_node = nn.Parameter(torch.empty(self.layer_sizes[0], D))
+        self.fourier = FourierFeatures(config.fourier_dim, config.fourier_scale)
+        self.cells = nn.ModuleList(CELLS[config.cell](D) for _ in range(config.passes))
+        self.layers = nn.ModuleList(
+            nn.ModuleList(DNGLayer(D, F2, F2 if p == 0 else D, config.fuse_input)
+                          for _ in range(L))
+            for p in range(config.passes))
+        self.dropout = nn.Dropout(config.dropout)
+        if config.positional_embedding:
+            # one vector per layer, plus one per output neuron (input/output neurons are
+            # ordered, hidden ones are not — hidden permutation symmetry is kept)
+            self.layer_pos = nn.Parameter(torch.zeros(L, D))
+            self.output_pos = nn.Parameter(torch.zeros(self.layer_sizes[-1], D))
+        if config.activation_embedding:
+            self.act_emb = nn.Embedding(len(ACTIVATIONS), D)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        nn.init.normal_(self.input_init_node)
+        self.fourier.reset_parameters()
+        for c in self.cells:
+            c.reset_parameters()
+        for layers in self.layers:
+            for layer in layers:
+                layer.reset_parameters()
+        if self.config.positional_embedding:
+            nn.init.normal_(self.layer_pos, std=0.02)
+            nn.init.normal_(self.output_pos, std=0.02)
+        if self.config.activation_embedding:
+            nn.init.normal_(self.act_emb.weight, std=0.02)
+
+    @property
+    def out_dim(self) -> int:
+        return self.layer_sizes[-1] * self.config.emb_dim
+
+    def check(self, weights: MLPWeights) -> None:
+        if not isinstance(weights, MLPWeights):
+            raise ShapeError(f"expected MLPWeights, got {type(weights).__name__}")
+        s = weights.layer_sizes
+        if len(s) != len(self.layer_sizes) or s[0] != self.layer_sizes[0] or s[-1] != self.layer_sizes[-1]:
+            raise ShapeError(f"the encoder was built for MLPs {'→'.join(map(str, self.layer_sizes))}"
+                             f" (input, depth and output must match), got {'→'.join(map(str, s))}")
+
+    def _extra(self, l: int, activation: str, n_out: int, like: torch.Tensor):
+        """Optional positional / activation embedding added to the cell input."""
+        extra = None
+        if self.config.positional_embedding:
+            extra = self.layer_pos[l].expand(n_out, -1)
+            if l == self.num_layers - 1:
+                extra = extra + self.output_pos
+        if self.config.activation_embedding:
+            idx = torch.tensor(ACTIVATIONS.index(activation), device=like.device)
+            a = self.act_emb(idx).expand(n_out, -1)
+            extra = a if extra is None else extra + a
+        return extra
+
+    def node_states(self, weights: MLPWeights) -> list[torch.Tensor]:
+        """Final-pass states of every non-input layer: ``[(B, n_1, D), …, (B, n_L, D)]``."""
+        self.check(weights)
+        snaps = dynamic_graph(weights)
+        phi_e = [self.fourier(s.edges) for s in snaps]  # (B, n_out, n_in, 2F)
+        inputs = [self.fourier(s.nodes) for s in snaps]  # (B, n_out, 2F)
+        B = weights.batch_size
+        states: list[torch.Tensor] = []
+        for p, (cell, layers) in enumerate(zip(self.cells, self.layers)):
+            h = self.input_init_node.expand(B, -1, -1)
+            states = []
+            for l, (layer, snap) in enumerate(zip(layers, snaps)):
+                extra = self._extra(l, snap.activation, snap.edges.shape[1], h)
+                h = self.dropout(layer(h, phi_e[l], inputs[l], cell, extra))
+                states.append(h)
+            inputs = states
+        return states
+
+    def forward(self, weights: MLPWeights) -> torch.Tensor:
+        return self.node_states(weights)[-1].flatten(1)

@@ -1,0 +1,118 @@
+"""Small building blocks: Fourier features of scalars, the recurrent cells of the DNG-Encoder."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+_TWO_PI = 2 * math.pi
+
+
+class FourierFeatures(nn.Module):
+    r"""Random Fourier features of scalars (weights and biases share one β).
+
+    .. math::
+        z_k = (x \beta_k) \cdot 2\pi, \qquad
+        \gamma(x) = [\sin z_0, …, \sin z_{F-1}, \cos z_0, …, \cos z_{F-1}]
+
+    ``x * β`` is rounded first, then multiplied by ``float32(2π)`` (the reference's order).
+
+    Shapes: ``x (...)`` → ``(..., 2F)``. ``β`` is a buffer ``(1, F)`` drawn from
+    ``N(0, scale²)``.
+    """
+
+    def __init__(self, fourier_dim: int = 128, scale: float = 3.0):
+        super().__init__()
+        self.fourier_dim, self.scale = fourier_dim, scale
+        self.register_buffer("b", torch.empty(1, fourier_dim))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        with torch.no_grad():
+            self.b.normal_(0.0, self.scale)
+
+    @property
+    def out_dim(self) -> int:
+        return 2 * self.fourier_dim
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        z = (x.unsqueeze(-1) * self.b[0]) * _TWO_PI
+        return torch.cat([torch.sin(z), torch.cos(z)], dim=-1)
+
+
+class GRUCell(nn.Module):
+    r"""GRU update with the *bias embedding as input* and the *message as hidden state*.
+
+    .. math::
+        g_x = W_x x + c_x,\quad g_h = W_h m + c_h \quad (\text{each split into } r, z, n)\\
+        r = \sigma(g_{x,r} + g_{h,r}),\; z = \sigma(g_{x,z} + g_{h,z}),\;
+        n = \tanh(g_{x,n} + r \odot g_{h,n}),\; h' = (1 - z) \odot n + z \odot m
+
+    Shapes: ``x, m (..., D)`` → ``(..., D)``. ``gx`` may be passed precomputed (when the
+    input projection has been composed with the layer before it).
+    """
+
+    def __init__(self, dim: int):
+        super().__init__()
+        self.dim = dim
+        self.input_map = nn.Linear(dim, 3 * dim)
+        self.hidden_map = nn.Linear(dim, 3 * dim)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        bound = 1.0 / math.sqrt(self.dim)
+        for p in self.parameters():
+            nn.init.uniform_(p, -bound, bound)
+
+    def forward(self, x: torch.Tensor | None, m: torch.Tensor,
+                gx: torch.Tensor | None = None) -> torch.Tensor:
+        if gx is None:
+            gx = self.input_map(x)
+        gh = self.hidden_map(m)
+        xr, xz, xn = gx.chunk(3, dim=-1)
+        hr, hz, hn = gh.chunk(3, dim=-1)
+        r = torch.sigmoid(xr + hr)
+        z = torch.sigmoid(xz + hz)
+        n = torch.tanh(xn + r * hn)
+        return (1 - z) * n + z * m
+
+
+class ReLURNNCell(nn.Module):
+    r"""Plain recurrent update: :math:`h' = \mathrm{ReLU}(W_x x + c_x + W_h m + c_h)`."""
+
+    def __init__(self, dim: int):
+        super().__init__()
+        self.dim = dim
+        self.input_lin = nn.Linear(dim, dim)
+        self.hidden_lin = nn.Linear(dim, dim)
+        self.reset_parameters()
+
+    @property
+    def input_map(self) -> nn.Linear:
+        return self.input_lin
+
+    def reset_parameters(self) -> None:
+        bound = 1.0 / math.sqrt(self.dim)
+        for p in self.parameters():
+            nn.init.uniform_(p, -bound, bound)
+
+    def forward(self, x: torch.Tensor | None, m: torch.Tensor,
+                gx: torch.Tensor | None = None) -> torch.Tensor:
+        if gx is None:
+            gx = self.input_lin(x)
+        return torch.relu(gx + self.hidden_lin(m))
+
+
+CELLS = {"gru": GRUCell, "rnn": ReLURNNCell}
+
+
+def mlp(dims: list[int], dropout: float = 0.0) -> nn.Sequential:
+    """Linear → ReLU → Dropout → … → Linear (indices 0, 3, 6, … are the Linears)."""
+    layers: list[nn.Module] = []
+    for i in range(len(dims) - 1):
+        layers.append(nn.Linear(dims[i], dims[i + 1]))
+        if i < len(dims) - 2:
+            layers += [nn.ReLU(), nn.Dropout(dropout)]
+    return nn.Sequential(*layers)
