@@ -1,4 +1,4 @@
-"""DNG-Encoder: a recurrent GNN over the snapshots of a dynamic neural graph.
+r"""DNG-Encoder: a recurrent GNN over the snapshots of a dynamic neural graph.
 
 For pass ``p = 0..P-1`` the input neurons start from learned states ``h^{(0)} = S_in``
 ``(n_0, D)``; then for every snapshot ``l = 0..L-1`` (block layer ``l`` → ``l+1``):

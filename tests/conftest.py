@@ -1,0 +1,55 @@
+"""Shared test helpers. Reference fixtures: ``--dng-fixtures DIR`` or ``$DNG_FIXTURES``
+(default ``../shared/fixtures/official_dng`` beside the repository)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def pytest_addoption(parser):
+    parser.addoption("--dng-fixtures", default=None, help="folder with the reference .pt fixtures")
+
+
+@pytest.fixture(scope="session")
+def fixtures_dir(request) -> Path:
+    d = request.config.getoption("--dng-fixtures") or os.environ.get("DNG_FIXTURES") \
+        or REPO.parent / "shared" / "fixtures" / "official_dng"
+    d = Path(d)
+    if not (d / "encoder_mnist.pt").is_file():
+        pytest.skip(f"reference fixtures not found in {d} (set DNG_FIXTURES or --dng-fixtures)")
+    return d
+
+
+@pytest.fixture(scope="session")
+def load_fixture(fixtures_dir):
+    cache = {}
+
+    def load(name: str) -> dict:
+        if name not in cache:
+            cache[name] = torch.load(fixtures_dir / name, weights_only=True)
+        return cache[name]
+
+    return load
+
+
+def random_mlp(sizes, batch=3, seed=0, dtype=torch.float32):
+    from dng.weights import MLPWeights
+
+    g = torch.Generator().manual_seed(seed)
+    ws = [torch.randn(batch, sizes[l + 1], sizes[l], generator=g, dtype=dtype) * 0.5
+          for l in range(len(sizes) - 1)]
+    bs = [torch.randn(batch, sizes[l + 1], generator=g, dtype=dtype) * 0.5
+          for l in range(len(sizes) - 1)]
+    return MLPWeights.from_layers(ws, bs)
+
+
+def random_hidden_perms(sizes, batch, seed=1):
+    g = torch.Generator().manual_seed(seed)
+    return [torch.stack([torch.randperm(n, generator=g) for _ in range(batch)])
+            for n in sizes[1:-1]]
