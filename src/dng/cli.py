@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -94,6 +95,54 @@ def cmd_datasets(args) -> None:
     print("\n".join(dataset_names()))
 
 
+def cmd_train(args) -> None:
+    from dng.train import TrainConfig, load_config, train
+
+    out = Path(args.out)
+    if args.resume and (out / "config.json").exists():
+        cfg = load_config(out)
+    else:
+        cfg = TrainConfig.preset_config(args.preset, args.model)
+    pairs = dict(kv.split("=", 1) for kv in args.set)
+    for flag, field in (("steps", "steps"), ("budget_minutes", "budget_minutes"),
+                        ("batch_size", "batch_size"), ("lr", "lr"), ("seed", "seed"),
+                        ("augment", "augment"), ("copies", "copies"), ("rnn_layers", "passes"),
+                        ("emb_dim", "emb_dim"), ("from_run", "from_run")):
+        if getattr(args, flag) is not None:
+            pairs[field] = str(getattr(args, flag))
+    for flag, field, value in (("no_latent_generator", "latent_generator", "false"),
+                               ("positional_embedding", "positional_embedding", "true"),
+                               ("activation_embedding", "activation_embedding", "true")):
+        if getattr(args, flag):
+            pairs[field] = value
+    cfg = cfg.override(pairs)
+    train(args.zoo, out, cfg, resume=args.resume)
+    if args.eval:
+        cmd_eval(argparse.Namespace(run=str(out), zoo=args.zoo))
+
+
+def cmd_eval(args) -> None:
+    from dng.eval import evaluate_run
+
+    m = evaluate_run(args.run, args.zoo)
+    print(json.dumps(m, indent=2))
+
+
+def cmd_demo(args) -> None:
+    from dng.pipeline import demo
+
+    demo(args.out, args.minutes, args.limit)
+
+
+def cmd_reproduce(args) -> None:
+    from dng.pipeline import METHODS, reproduce
+
+    methods = tuple(args.methods.split(",")) if args.methods else METHODS
+    path = reproduce(args.data_dir, args.datasets.split(","), args.budget_minutes, args.out,
+                     args.seeds, methods, args.zoo_root)
+    print(path.read_text())
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="dng", description="Dynamic Neural Graphs: learning on "
                                 "neural-network weights.")
@@ -137,12 +186,55 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("datasets", help="list dataset names")
     d.set_defaults(fn=cmd_datasets)
 
-    for register in _EXTRA_COMMANDS:
-        register(sub)
+    t = sub.add_parser("train", help="train INR2JLS (stage 1/2) or a direct classifier")
+    t.add_argument("--zoo", required=True)
+    t.add_argument("--model", default="inr2jls",
+                   help="inr2jls | inr2jls-classifier | dng-encoder | ng-gnn | mlp")
+    t.add_argument("--out", required=True, help="run directory")
+    t.add_argument("--from", dest="from_run", help="stage 2: the stage-1 run directory")
+    t.add_argument("--preset", default="cpu", choices=["cpu", "paper"])
+    t.add_argument("--budget-minutes", type=float)
+    t.add_argument("--steps", type=int)
+    t.add_argument("--batch-size", type=int)
+    t.add_argument("--lr", type=float)
+    t.add_argument("--seed", type=int)
+    t.add_argument("--emb-dim", type=int)
+    t.add_argument("--augment", help="none | noise[:level] | rotflip")
+    t.add_argument("--copies", type=int, help="extra random-init INR copies to use")
+    t.add_argument("--rnn-layers", type=int, help="encoder passes")
+    t.add_argument("--no-latent-generator", action="store_true")
+    t.add_argument("--positional-embedding", action="store_true")
+    t.add_argument("--activation-embedding", action="store_true")
+    t.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                   help="override any config field (repeatable)")
+    t.add_argument("--resume", action="store_true", help="continue a killed run")
+    t.add_argument("--eval", action="store_true", help="run `dng eval` afterwards")
+    t.set_defaults(fn=cmd_train)
+
+    e = sub.add_parser("eval", help="metrics.json and pictures for a run")
+    e.add_argument("run")
+    e.add_argument("--zoo", help="zoo directory (default: the one the run trained on)")
+    e.set_defaults(fn=cmd_eval)
+
+    dm = sub.add_parser("demo", help="the full pipeline on the embedded digits set (offline)")
+    dm.add_argument("--out", default="runs/demo")
+    dm.add_argument("--minutes", type=float, default=6.0, help="training budget (both stages)")
+    dm.add_argument("--limit", type=int, help="images per split (quick runs)")
+    dm.set_defaults(fn=cmd_demo)
+
+    r = sub.add_parser("reproduce", help="the paper's comparison on this machine's budget")
+    r.add_argument("--data-dir", required=False)
+    r.add_argument("--datasets", default="mnist,fashion-mnist,cifar10")
+    r.add_argument("--budget-minutes", type=float, default=20.0)
+    r.add_argument("--out", required=True)
+    r.add_argument("--seeds", type=int, default=1)
+    r.add_argument("--methods", help="comma list (default inr2jls,dng-encoder,ng-gnn,mlp)")
+    r.add_argument("--zoo-root", help="where zoos are built/reused (default OUT/zoos)")
+    r.set_defaults(fn=cmd_reproduce)
+
+    from dng.bench import register as register_bench
+    register_bench(sub)
     return p
-
-
-_EXTRA_COMMANDS: list = []
 
 
 def main(argv: list[str] | None = None) -> int:

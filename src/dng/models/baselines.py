@@ -50,10 +50,8 @@ class NGLayer(nn.Module):
             upd = e + ht[:, t0:t0 + n_out, None, :] + hs[:, None, s0:s0 + n_in, :]
             e = e + self.edge_mlp(upd)
             new_edges.append(e)
-            fwd[:, t0:t0 + n_out] = torch.einsum("btsd,bsd->btd", self.fwd_gate(e),
-                                                 uf[:, s0:s0 + n_in]) / n_in
-            bwd[:, s0:s0 + n_in] = torch.einsum("btsd,btd->bsd", self.bwd_gate(e),
-                                                vb[:, t0:t0 + n_out]) / n_out
+            fwd[:, t0:t0 + n_out] = (self.fwd_gate(e) * uf[:, None, s0:s0 + n_in]).mean(2)
+            bwd[:, s0:s0 + n_in] = (self.bwd_gate(e) * vb[:, t0:t0 + n_out, None]).mean(1)
         h = self.norm(h + self.node_mlp(torch.cat([h, fwd, bwd], dim=-1)))
         return h, new_edges
 

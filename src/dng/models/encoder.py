@@ -77,8 +77,11 @@ class DNGLayer(nn.Module):
     def message(self, h_src: torch.Tensor, phi_e: torch.Tensor) -> torch.Tensor:
         """``m_t = Σ_s EdgeLin(γ(w_ts)) ⊙ NodeLin(h_s)`` — ``(B, n_out, D)``."""
         e = self.edge_lin(phi_e)  # (B, n_out, n_in, D)
-        n = self.node_lin(h_src)  # (B, n_in, D)
-        return torch.einsum("btsd,bsd->btd", e, n)
+        n = self.node_lin(h_src).unsqueeze(1)  # (B, 1, n_in, D)
+        if torch.is_grad_enabled() and (e.requires_grad or n.requires_grad):
+            return (e * n).sum(2)
+        return e.mul_(n).sum(2)  # inference: no temporary of Ê's size
+
 
     def _fused_input_map(self, cell_map: nn.Linear) -> tuple[torch.Tensor, torch.Tensor]:
         """``W = W_cell · W_in``, ``c = W_cell · c_in + c_cell`` (cached when not training)."""

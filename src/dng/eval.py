@@ -1,0 +1,155 @@
+"""Evaluate a trained run: ``metrics.json`` and pictures (reconstructions, confusion matrix,
+learning curves, a 2-D projection of the latents)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import torch
+
+from dng.data.datasets import normalize_images
+from dng.errors import DNGError
+from dng.models import INR2JLS
+from dng.models.inr2jls import VIEW_NAMES
+from dng.train import STAGE1, STAGE2, load_config, load_run_model
+from dng.zoo import Zoo
+from dng.zoo.store import atomic_write_json
+
+
+@torch.no_grad()
+def predict_split(model, data, batch: int = 256) -> tuple[torch.Tensor, torch.Tensor]:
+    preds, labels = [], []
+    for w, y, _ in data.batches(batch):
+        preds.append(model.predict(w).argmax(1))
+        labels.append(y)
+    return torch.cat(preds), torch.cat(labels)
+
+
+@torch.no_grad()
+def recon_psnr(model: INR2JLS, data, batch: int = 64) -> float:
+    vals = []
+    for w, _, u8 in data.batches(batch):
+        rec = model(w)
+        tgt = model.targets(normalize_images(u8))
+        mse = (rec - tgt).pow(2).flatten(1).mean(1)
+        vals.append(10 * torch.log10(4.0 / mse.clamp_min(1e-12)))
+    return float(torch.cat(vals).mean())
+
+
+def confusion(pred: torch.Tensor, label: torch.Tensor, k: int) -> torch.Tensor:
+    return torch.bincount(label * k + pred, minlength=k * k).reshape(k, k)
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_confusion(cm: torch.Tensor, classes: list[str], path: Path) -> None:
+    plt = _plt()
+    k = len(classes)
+    fig, ax = plt.subplots(figsize=(0.5 * k + 2, 0.5 * k + 1.5))
+    ax.imshow(cm.numpy(), cmap="Blues")
+    ax.set_xticks(range(k), classes, rotation=90, fontsize=7)
+    ax.set_yticks(range(k), classes, fontsize=7)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    for i in range(k):
+        for j in range(k):
+            if k <= 20:
+                ax.text(j, i, int(cm[i, j]), ha="center", va="center", fontsize=6)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def plot_curves(runs: list[Path], path: Path) -> None:
+    plt = _plt()
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
+    for run in runs:
+        rows = list(csv.DictReader(open(run / "metrics.csv")))
+        if not rows:
+            continue
+        steps = [int(r["step"]) for r in rows]
+        axes[0].plot(steps, [float(r["train_loss"]) for r in rows], label=run.name)
+        axes[1].plot(steps, [float(r["val_metric"]) for r in rows], label=run.name)
+    axes[0].set_title("train loss")
+    axes[0].set_yscale("log")
+    axes[1].set_title("validation (PSNR dB or accuracy)")
+    for a in axes:
+        a.set_xlabel("step")
+        a.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+@torch.no_grad()
+def plot_latents(latents: torch.Tensor, labels: torch.Tensor, path: Path) -> None:
+    """PCA of flattened latents (or readouts) to 2-D, coloured by class."""
+    plt = _plt()
+    x = latents.flatten(1).double()
+    x = x - x.mean(0)
+    _, _, v = torch.pca_lowrank(x, q=2, center=False)
+    p = (x @ v[:, :2]).numpy()
+    fig, ax = plt.subplots(figsize=(4.5, 4))
+    sc = ax.scatter(p[:, 0], p[:, 1], c=labels.numpy(), cmap="tab10", s=6)
+    fig.colorbar(sc, ax=ax)
+    ax.set_title("latents, PCA (test split)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def evaluate_run(run: str | Path, zoo_dir: str | Path | None = None) -> dict:
+    """Write ``RUN/metrics.json`` and PNGs; return the metrics."""
+    from dng.report import image_grid
+
+    run = Path(run)
+    cfg = load_config(run)
+    train_info = json.loads((run / "train.json").read_text()) if (run / "train.json").exists() else {}
+    zoo_dir = zoo_dir or train_info.get("zoo")
+    if zoo_dir is None:
+        raise DNGError(f"{run}: which zoo? pass --zoo")
+    zoo = Zoo(zoo_dir)
+    model = load_run_model(run, zoo)
+    test, val = zoo.load("test", max_copy=0), zoo.load("val", max_copy=0)
+    metrics: dict = {"model": cfg.model, "params": sum(p.numel() for p in model.parameters()),
+                     "train_seconds": train_info.get("train_seconds"),
+                     "steps": train_info.get("steps")}
+    stage1 = model if cfg.model == STAGE1 else getattr(model, "backbone", None)
+    if stage1 is not None:
+        metrics["test_psnr"] = recon_psnr(stage1, test)
+        metrics["val_psnr"] = recon_psnr(stage1, val)
+        n = min(8, len(test))
+        sub = test.select(torch.arange(n))
+        with torch.no_grad():
+            rec = stage1(sub.weights)
+        C = zoo.image_shape[0]
+        rows = [("image", normalize_images(sub.target_images()))]
+        for v in range(stage1.config.views):
+            rows.append((f"dec {VIEW_NAMES[v]}", rec[:, v * C:(v + 1) * C]))
+        image_grid(rows, run / "reconstructions.png")
+    if cfg.model != STAGE1:
+        pred, lab = predict_split(model, test)
+        metrics["test_accuracy"] = float((pred == lab).float().mean())
+        vp, vl = predict_split(model, val)
+        metrics["val_accuracy"] = float((vp == vl).float().mean())
+        cm = confusion(pred, lab, zoo.num_classes)
+        plot_confusion(cm, zoo.classes, run / "confusion.png")
+    if stage1 is not None and zoo.num_classes >= 2:
+        n = min(2000, len(test))
+        sub = test.select(torch.arange(n))
+        with torch.no_grad():
+            lat = torch.cat([stage1.encode(w) for w, _, _ in sub.batches(256)])
+        plot_latents(lat, sub.label, run / "latents_pca.png")
+    plot_curves([run] + ([Path(cfg.from_run)] if cfg.model == STAGE2 and cfg.from_run else []),
+                run / "curves.png")
+    atomic_write_json(run / "metrics.json", metrics)
+    return metrics

@@ -1,0 +1,58 @@
+"""The command line, end to end on tiny inputs (subprocess-free: ``main(argv)``)."""
+
+import json
+
+from dng.cli import main
+
+
+def test_fit_info_show(tmp_path, capsys):
+    out = tmp_path / "zoo"
+    assert main(["fit", "--dataset", "digits", "--out", str(out), "--limit", "4", "--steps",
+                 "3", "--copies", "1"]) == 0
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert line.startswith("fitted 16 INRs") and "PSNR mean/p5" in line
+    # rerunning a finished job is a no-op that reports the same zoo
+    assert main(["fit", "--dataset", "digits", "--out", str(out), "--limit", "4", "--steps",
+                 "3", "--copies", "1"]) == 0
+    assert main(["zoo-info", str(out), "--verify"]) == 0
+    assert "all files match" in capsys.readouterr().out
+    assert main(["show", str(out), "--n", "4"]) == 0
+    assert (out / "show.png").stat().st_size > 1000
+
+
+def test_errors_exit_nonzero_with_one_line(tmp_path, capsys):
+    assert main(["fit", "--dataset", "nope", "--out", str(tmp_path / "z")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "unknown dataset 'nope'" in err[0]
+    assert not (tmp_path / "z").exists()
+    assert main(["fit", "--dataset", "mnist", "--data-dir", str(tmp_path),
+                 "--out", str(tmp_path / "z")]) == 2
+    assert "missing dataset file" in capsys.readouterr().err
+    assert not (tmp_path / "z").exists()
+    assert main(["zoo-info", str(tmp_path)]) == 2
+    assert main(["train", "--zoo", str(tmp_path), "--model", "mlp", "--out",
+                 str(tmp_path / "r")]) == 2
+
+
+def test_import_zoo_cli(tmp_path, fixtures_dir, capsys):
+    assert main(["import-zoo", str(fixtures_dir / "siren_cifar_inrs.pt"), "--out",
+                 str(tmp_path / "z")]) == 0
+    assert "8 INRs of SIREN 2→32→32→3" in capsys.readouterr().out
+
+
+def test_train_and_eval_cli(tmp_path, capsys):
+    zoo = tmp_path / "zoo"
+    main(["fit", "--dataset", "digits", "--out", str(zoo), "--limit", "8", "--steps", "3"])
+    run = tmp_path / "run"
+    assert main(["train", "--zoo", str(zoo), "--model", "ng-gnn", "--out", str(run),
+                 "--steps", "3", "--set", "hidden=16", "--set", "eval_every=2", "--eval"]) == 0
+    m = json.loads((run / "metrics.json").read_text())
+    assert m["steps"] == 3 and 0 <= m["test_accuracy"] <= 1
+
+
+def test_bench_cli(tmp_path, capsys):
+    assert main(["bench", "--models", "mlp", "--repeats", "1", "--no-train",
+                 "--json", str(tmp_path / "b.json")]) == 0
+    out = capsys.readouterr().out
+    assert "| MLP on flat weights |" in out and "reproduce: dng bench" in out
+    assert json.loads((tmp_path / "b.json").read_text())["rows"][0]["params"] > 0

@@ -1,0 +1,90 @@
+"""Training jobs on a tiny zoo: every job runs, checkpoints resume to the same result."""
+
+import json
+
+import pytest
+import torch
+
+from dng.data import load_dataset
+from dng.errors import DNGError
+from dng.eval import evaluate_run
+from dng.train import TrainConfig, train
+from dng.zoo import FitRecipe, build_zoo, limit_per_split
+
+TINY = {"emb_dim": "16", "fourier_dim": "8", "latent_dim": "8", "hidden": "16",
+        "eval_every": "3", "batch_size": "8"}
+
+
+@pytest.fixture(scope="module")
+def zoo_dir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("zoo") / "digits"
+    build_zoo(limit_per_split(load_dataset("digits"), 16), d, recipe=FitRecipe(steps=10),
+              copies=1)
+    return d
+
+
+def cfg(model, **kw):
+    return TrainConfig.preset_config("cpu", model).override({**TINY, **kw})
+
+
+@pytest.mark.parametrize("model", ["dng-encoder", "ng-gnn", "mlp"])
+def test_direct_classifiers(zoo_dir, tmp_path, model):
+    res = train(zoo_dir, tmp_path / "run", cfg(model, steps="6"), progress=False)
+    assert res["steps"] == 6 and 0 <= res["best_val"]["accuracy"] <= 1
+    m = evaluate_run(tmp_path / "run")
+    assert 0 <= m["test_accuracy"] <= 1 and m["params"] > 0
+    assert (tmp_path / "run" / "confusion.png").stat().st_size > 1000
+    saved = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert saved["model"] == model and saved["steps"] == 6
+
+
+def test_two_stages_and_eval(zoo_dir, tmp_path):
+    s1 = train(zoo_dir, tmp_path / "s1", cfg("inr2jls", steps="4", copies="1"), progress=False)
+    assert s1["best_val"]["loss"] > 0
+    train(zoo_dir, tmp_path / "s2", cfg("inr2jls-classifier", steps="4",
+                                        from_run=str(tmp_path / "s1")), progress=False)
+    m = evaluate_run(tmp_path / "s2")
+    assert {"test_accuracy", "val_accuracy", "test_psnr", "params", "train_seconds",
+            "steps"} <= set(m)
+    for png in ("reconstructions.png", "confusion.png", "curves.png", "latents_pca.png"):
+        assert (tmp_path / "s2" / png).is_file()
+
+
+@pytest.mark.parametrize("model", ["inr2jls", "dng-encoder"])
+def test_kill_and_resume_equals_straight_run(zoo_dir, tmp_path, model):
+    straight = tmp_path / "straight"
+    train(zoo_dir, straight, cfg(model, steps="9"), progress=False)
+    # a run "killed" after step 6 (its last checkpoint), then resumed
+    killed = tmp_path / "killed"
+    train(zoo_dir, killed, cfg(model, steps="6"), progress=False)
+    c = json.loads((killed / "config.json").read_text())
+    c["steps"] = 9
+    (killed / "config.json").write_text(json.dumps(c))
+    train(zoo_dir, killed, TrainConfig(**c), resume=True, progress=False)
+    a = torch.load(straight / "last.pt", weights_only=True)["model"]
+    b = torch.load(killed / "last.pt", weights_only=True)["model"]
+    assert a.keys() == b.keys()
+    for k in a:
+        torch.testing.assert_close(a[k], b[k], atol=1e-6, rtol=1e-5)
+
+
+def test_existing_run_needs_resume(zoo_dir, tmp_path):
+    train(zoo_dir, tmp_path / "r", cfg("mlp", steps="2"), progress=False)
+    with pytest.raises(DNGError, match="--resume"):
+        train(zoo_dir, tmp_path / "r", cfg("mlp", steps="2"), progress=False)
+
+
+def test_budget_stops_training(zoo_dir, tmp_path):
+    res = train(zoo_dir, tmp_path / "r", cfg("mlp", steps="100000", budget_minutes="0.02"),
+                progress=False)
+    assert res["steps"] < 100000 and res["train_seconds"] < 30
+
+
+def test_bad_config_field():
+    with pytest.raises(DNGError, match="unknown config field 'nope'"):
+        cfg("mlp", nope="1")
+
+
+def test_stage2_needs_stage1(zoo_dir, tmp_path):
+    with pytest.raises(DNGError, match="--from"):
+        train(zoo_dir, tmp_path / "r", cfg("inr2jls-classifier", steps="1"), progress=False)
