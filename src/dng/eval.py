@@ -11,9 +11,8 @@ import torch
 
 from dng.data.datasets import normalize_images
 from dng.errors import DNGError
-from dng.models import INR2JLS
 from dng.models.inr2jls import VIEW_NAMES
-from dng.train import STAGE1, STAGE2, load_config, load_run_model
+from dng.train import STAGE1_MODELS, STAGE2, load_config, load_run_model
 from dng.zoo import Zoo
 from dng.zoo.store import atomic_write_json
 
@@ -28,7 +27,7 @@ def predict_split(model, data, batch: int = 256) -> tuple[torch.Tensor, torch.Te
 
 
 @torch.no_grad()
-def recon_psnr(model: INR2JLS, data, batch: int = 64) -> float:
+def recon_psnr(model, data, batch: int = 64) -> float:
     vals = []
     for w, _, u8 in data.batches(batch):
         rec = model(w)
@@ -123,7 +122,7 @@ def evaluate_run(run: str | Path, zoo_dir: str | Path | None = None) -> dict:
     metrics: dict = {"model": cfg.model, "params": sum(p.numel() for p in model.parameters()),
                      "train_seconds": train_info.get("train_seconds"),
                      "steps": train_info.get("steps")}
-    stage1 = model if cfg.model == STAGE1 else getattr(model, "backbone", None)
+    stage1 = model if cfg.model in STAGE1_MODELS else getattr(model, "backbone", None)
     if stage1 is not None:
         metrics["test_psnr"] = recon_psnr(stage1, test)
         metrics["val_psnr"] = recon_psnr(stage1, val)
@@ -133,10 +132,10 @@ def evaluate_run(run: str | Path, zoo_dir: str | Path | None = None) -> dict:
             rec = stage1(sub.weights)
         C = zoo.image_shape[0]
         rows = [("image", normalize_images(sub.target_images()))]
-        for v in range(stage1.config.views):
+        for v in range(rec.shape[1] // C):
             rows.append((f"dec {VIEW_NAMES[v]}", rec[:, v * C:(v + 1) * C]))
         image_grid(rows, run / "reconstructions.png")
-    if cfg.model != STAGE1:
+    if cfg.model not in STAGE1_MODELS:
         pred, lab = predict_split(model, test)
         metrics["test_accuracy"] = float((pred == lab).float().mean())
         vp, vl = predict_split(model, val)

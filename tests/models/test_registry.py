@@ -18,6 +18,8 @@ def _build(name):
         return create(name, SIZES, **small)
     if name == "inr2jls":
         return create(name, SIZES, image_shape=(1, 8, 8), latent_dim=8, **small)
+    if name == "inr2inr":
+        return create(name, SIZES, image_shape=(1, 8, 8), hidden=16, **small)
     if name == "inr2jls-classifier":
         return create(name, SIZES, num_classes=3, image_shape=(1, 8, 8), latent_dim=8, **small)
     if name == "dng-encoder":
@@ -35,7 +37,7 @@ def test_forward_backward(name, device):
     w = random_mlp(SIZES, batch=4).to(device)
     out = model(w)
     assert torch.isfinite(out).all()
-    if name == "inr2jls":
+    if name in ("inr2jls", "inr2inr"):
         loss = model.loss(w, torch.rand(4, 1, 8, 8, device=device) * 2 - 1)
     else:
         loss = out.float().pow(2).mean()

@@ -88,3 +88,18 @@ def test_bad_config_field():
 def test_stage2_needs_stage1(zoo_dir, tmp_path):
     with pytest.raises(DNGError, match="--from"):
         train(zoo_dir, tmp_path / "r", cfg("inr2jls-classifier", steps="1"), progress=False)
+
+
+def test_inr2inr_ablation_two_stages(zoo_dir, tmp_path):
+    train(zoo_dir, tmp_path / "s1", cfg("inr2inr", steps="3"), progress=False)
+    train(zoo_dir, tmp_path / "s2", cfg("inr2jls-classifier", steps="3",
+                                        from_run=str(tmp_path / "s1")), progress=False)
+    m = evaluate_run(tmp_path / "s2")
+    assert 0 <= m["test_accuracy"] <= 1 and m["test_psnr"] > 0
+
+
+@pytest.mark.parametrize("aug", ["none", "noise:0.05"])
+def test_augmentation_switches(zoo_dir, tmp_path, aug):
+    res = train(zoo_dir, tmp_path / "s1", cfg("inr2jls", steps="2", augment=aug,
+                                              latent_generator="false"), progress=False)
+    assert res["steps"] == 2

@@ -19,6 +19,7 @@ from dng.models.encoder import DNGEncoder, DNGLayer, EncoderConfig
 from dng.models.heads import EncoderClassifier, INR2JLSClassifier, LatentClassifier
 from dng.models.inr2jls import (INR2JLS, ConvDecoder, INR2JLSConfig, LatentGenerator,
                                 image_views, tokens_to_maps)
+from dng.models.inr2inr import INR2INR, ReadoutClassifier
 from dng.models.layers import FourierFeatures, GRUCell, ReLURNNCell
 
 _ENCODER_KEYS = set(EncoderConfig.__dataclass_fields__)
@@ -54,10 +55,15 @@ def _inr2jls_classifier(mlp_shape, num_classes, image_shape=None, backbone=None,
     return INR2JLSClassifier(backbone, num_classes, dropout=config.get("dropout", 0.2))
 
 
+def _inr2inr(mlp_shape, image_shape, hidden=512, omega=30.0, **config) -> nn.Module:
+    return INR2INR(mlp_shape, tuple(image_shape), EncoderConfig(**config), hidden, omega)
+
+
 MODELS: dict[str, Callable[..., nn.Module]] = {
     "encoder": _encoder,
     "inr2jls": _inr2jls,
     "inr2jls-classifier": _inr2jls_classifier,
+    "inr2inr": _inr2inr,
     "dng-encoder": _dng_encoder,
     "ng-gnn": lambda mlp_shape, num_classes, **c: NGGNN(mlp_shape, num_classes, **c),
     "mlp": lambda mlp_shape, num_classes, **c: MLPClassifier(mlp_shape, num_classes, **c),
@@ -82,6 +88,6 @@ def create(name: str, mlp_shape, **config) -> nn.Module:
 
 
 __all__ = ["ConvDecoder", "DNGEncoder", "DNGLayer", "EncoderClassifier", "EncoderConfig",
-           "FourierFeatures", "GRUCell", "INR2JLS", "INR2JLSClassifier", "INR2JLSConfig",
+           "FourierFeatures", "GRUCell", "INR2INR", "INR2JLS", "INR2JLSClassifier", "INR2JLSConfig",
            "LatentClassifier", "LatentGenerator", "MLPClassifier", "MODELS", "NGGNN",
-           "ReLURNNCell", "available", "create", "image_views", "tokens_to_maps"]
+           "ReLURNNCell", "ReadoutClassifier", "available", "create", "image_views", "tokens_to_maps"]

@@ -24,12 +24,16 @@ from dng.data.datasets import normalize_images
 from dng.errors import DNGError
 from dng.models import INR2JLS, create
 from dng.models.heads import INR2JLSClassifier
+from dng.models.inr2inr import INR2INR as INR2INRModel
+from dng.models.inr2inr import ReadoutClassifier
 from dng.zoo import Zoo
 from dng.zoo.store import atomic_write_bytes, atomic_write_json
 
 CKPT_VERSION = 1
 STAGE1 = "inr2jls"
 STAGE2 = "inr2jls-classifier"
+INR2INR = "inr2inr"  # ablation: stage 1 decoding SIREN weights
+STAGE1_MODELS = (STAGE1, INR2INR)
 CLASSIFIERS = ("dng-encoder", "ng-gnn", "mlp")
 
 
@@ -71,7 +75,7 @@ class TrainConfig:
     @classmethod
     def preset_config(cls, preset: str, model: str) -> "TrainConfig":
         if preset == "paper":
-            if model == STAGE1:
+            if model in STAGE1_MODELS:
                 return cls(model=model, preset=preset, steps=400_000, batch_size=64, lr=1e-4,
                            emb_dim=512, fourier_dim=128, latent_dim=128, eval_every=2000)
             if model == STAGE2:
@@ -83,7 +87,7 @@ class TrainConfig:
                        eval_every=2000)
         if preset == "cpu":
             # sized for 2 cores: D=128, F=64, latent 64 — see benchmarks/RESULTS.md
-            if model == STAGE1:
+            if model in STAGE1_MODELS:
                 return cls(model=model, preset=preset, lr=1e-3, batch_size=32, warmup_base=1.0)
             if model == STAGE2:
                 return cls(model=model, preset=preset, lr=1e-3, batch_size=64, optimizer="adamw",
@@ -99,7 +103,7 @@ class TrainConfig:
             if k not in types:
                 raise DNGError(f"unknown config field {k!r}; fields: {', '.join(types)}")
             cur = d[k]
-            if v.lower() in ("none", "null"):
+            if v.lower() in ("none", "null") and "None" in str(types[k]):
                 d[k] = None
             elif isinstance(cur, bool):
                 d[k] = v.lower() in ("1", "true", "yes", "on")
@@ -132,13 +136,18 @@ def build_model(cfg: TrainConfig, zoo: Zoo) -> torch.nn.Module:
         return create(STAGE1, sizes, image_shape=zoo.image_shape, latent_dim=cfg.latent_dim,
                       views=views_for(cfg), latent_generator=cfg.latent_generator,
                       **encoder_kwargs(cfg))
+    if cfg.model == INR2INR:
+        return create(INR2INR, sizes, image_shape=zoo.image_shape, omega=zoo.spec.first_omega,
+                      **encoder_kwargs(cfg))
     if cfg.model == STAGE2:
         if not cfg.from_run:
-            raise DNGError("stage 2 needs --from RUN (a trained inr2jls run)")
+            raise DNGError("stage 2 needs --from RUN (a trained inr2jls or inr2inr run)")
         backbone = load_run_model(Path(cfg.from_run), zoo)
-        if not isinstance(backbone, INR2JLS):
-            raise DNGError(f"{cfg.from_run} is not an inr2jls run")
-        return INR2JLSClassifier(backbone, zoo.num_classes, dropout=cfg.dropout)
+        if isinstance(backbone, INR2JLS):
+            return INR2JLSClassifier(backbone, zoo.num_classes, dropout=cfg.dropout)
+        if isinstance(backbone, INR2INRModel):
+            return ReadoutClassifier(backbone, zoo.num_classes)
+        raise DNGError(f"{cfg.from_run} is not an inr2jls or inr2inr run")
     if cfg.model == "dng-encoder":
         return create("dng-encoder", sizes, num_classes=zoo.num_classes, hidden=cfg.hidden,
                       dropout=0.5, **encoder_kwargs(cfg))
@@ -148,7 +157,8 @@ def build_model(cfg: TrainConfig, zoo: Zoo) -> torch.nn.Module:
     if cfg.model == "mlp":
         return create("mlp", sizes, num_classes=zoo.num_classes, hidden=4 * cfg.hidden,
                       dropout=cfg.dropout)
-    raise DNGError(f"unknown model {cfg.model!r} ({STAGE1}, {STAGE2}, {', '.join(CLASSIFIERS)})")
+    raise DNGError(f"unknown model {cfg.model!r} ({STAGE1}, {STAGE2}, {INR2INR}, "
+                   f"{', '.join(CLASSIFIERS)})")
 
 
 def load_run_model(run: Path, zoo: Zoo) -> torch.nn.Module:
@@ -175,7 +185,7 @@ def _images(u8: torch.Tensor) -> torch.Tensor:
     return normalize_images(u8)
 
 
-def stage1_loss(model: INR2JLS, weights, images_u8, cfg: TrainConfig) -> torch.Tensor:
+def stage1_loss(model, weights, images_u8, cfg: TrainConfig) -> torch.Tensor:
     images = _images(images_u8)
     targets = model.targets(images)
     if cfg.augment.startswith("noise"):
@@ -194,10 +204,11 @@ def evaluate(model, cfg: TrainConfig, data, max_batches: int | None = None) -> d
     """Validation/test metrics: ``loss`` and ``psnr`` for stage 1, ``accuracy`` otherwise."""
     model.eval()
     tot, n, correct, losses = 0.0, 0, 0, []
-    for i, (w, y, u8) in enumerate(data.batches(256 if cfg.model != STAGE1 else 64)):
+    stage1 = cfg.model in STAGE1_MODELS
+    for i, (w, y, u8) in enumerate(data.batches(64 if stage1 else 256)):
         if max_batches is not None and i >= max_batches:
             break
-        if cfg.model == STAGE1:
+        if stage1:
             rec = model(w)
             tgt = model.targets(_images(u8))
             mse = (rec - tgt).pow(2).flatten(1).mean(1)
@@ -207,7 +218,7 @@ def evaluate(model, cfg: TrainConfig, data, max_batches: int | None = None) -> d
             logits = model.predict(w)
             correct += int((logits.argmax(1) == y).sum())
         n += len(y)
-    if cfg.model == STAGE1:
+    if stage1:
         return {"loss": tot / n, "psnr": float(torch.cat(losses).mean())}
     return {"accuracy": correct / n}
 
@@ -230,7 +241,7 @@ def train(zoo_dir: str | Path, out: str | Path, cfg: TrainConfig, resume: bool =
     """Train one job; returns the final metrics dict (also written to ``out/train.json``)."""
     out = Path(out)
     zoo = Zoo(zoo_dir)
-    if zoo.num_classes < 2 and cfg.model != STAGE1:
+    if zoo.num_classes < 2 and cfg.model not in STAGE1_MODELS:
         raise DNGError(f"{zoo_dir}: classification needs labels (the zoo has none)")
     if out.exists() and (out / "config.json").exists() and not resume:
         raise DNGError(f"{out} already holds a run; pass --resume to continue it or choose "
@@ -294,11 +305,11 @@ def train(zoo_dir: str | Path, out: str | Path, cfg: TrainConfig, resume: bool =
         w, y, u8 = batch_at(step)
         for g in opt.param_groups:
             g["lr"] = cfg.lr * _lr_factor(cfg, step)
-        if cfg.model == STAGE1:
+        if cfg.model in STAGE1_MODELS:
             loss = stage1_loss(model, w, u8, cfg)
         elif cfg.model == STAGE2:
-            logits = model(w)
-            loss = F.cross_entropy(logits, y.repeat_interleave(model.head.views))
+            logits = model(w)  # per-view logits (B·V, classes) or (B, classes)
+            loss = F.cross_entropy(logits, y.repeat_interleave(logits.shape[0] // len(y)))
         else:
             loss = F.cross_entropy(model(w), y)
         opt.zero_grad(set_to_none=True)
