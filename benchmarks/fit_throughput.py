@@ -25,6 +25,7 @@ from torch import nn
 
 from dng.data import load_dataset, normalize_images
 from dng.zoo import FitRecipe, build_zoo
+from dng.zoo.build import default_workers
 from dng.zoo.siren import SirenSpec, grid_coords
 
 
@@ -73,6 +74,7 @@ def main() -> None:
     ap.add_argument("--max-steps", type=int, default=3000)
     ap.add_argument("--steps", type=int, default=FitRecipe.steps)
     ap.add_argument("--lr", type=float, default=FitRecipe.lr)
+    ap.add_argument("--workers", type=int, default=default_workers())
     args = ap.parse_args()
 
     t_load = time.perf_counter()
@@ -84,7 +86,7 @@ def main() -> None:
     try:
         t0 = time.perf_counter()
         zoo = build_zoo(sub, os.path.join(out, "zoo"), spec, FitRecipe(steps=args.steps, lr=args.lr),
-                        shard_size=1024)
+                        shard_size=256, workers=args.workers)
         dt = time.perf_counter() - t0
         psnr = zoo.arrays().psnr.double()
     finally:
@@ -93,7 +95,7 @@ def main() -> None:
     mean, p5 = float(psnr.mean()), float(torch.quantile(psnr, 0.05))
     print(f"batched fitter: {args.n} INRs in {dt:.1f} s = {rate:.1f} INR/s end to end "
           f"(+{t_load:.1f} s reading MNIST once); PSNR mean {mean:.2f} dB, p5 {p5:.2f} dB, "
-          f"{args.steps} steps, lr {args.lr}")
+          f"{args.steps} steps, lr {args.lr}, {args.workers} worker process(es)")
 
     targets = normalize_images(sub.images[:args.baseline_n])
     t0 = time.perf_counter()

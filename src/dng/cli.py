@@ -30,17 +30,18 @@ def _progress_bar(total: int, desc: str):
 def cmd_fit(args) -> None:
     from dng.data import load_dataset
     from dng.zoo import FitRecipe, SirenSpec, build_zoo, limit_per_split
-    from dng.zoo.build import plan_units
+    from dng.zoo.build import default_workers, plan_units
 
     images = limit_per_split(load_dataset(args.dataset, args.data_dir), args.limit)
     spec = SirenSpec.for_image(images.image_shape[0], tuple(args.hidden), args.omega)
     recipe = FitRecipe(steps=args.steps, lr=args.lr, chunk=args.chunk)
+    args.workers = args.workers or default_workers()
     total = len(plan_units(images, args.copies)[0])
     bar, update = _progress_bar(total, f"fit {images.name}")
     t0 = time.perf_counter()
     try:
         zoo = build_zoo(images, args.out, spec, recipe, args.copies, args.seed,
-                        args.shard_size, update)
+                        args.shard_size, update, args.workers)
     finally:
         bar.close()
     m = zoo.manifest
@@ -162,7 +163,9 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--hidden", type=int, nargs="+", default=[32, 32])
     f.add_argument("--omega", type=float, default=30.0)
     f.add_argument("--chunk", type=int, default=32, help="INRs fitted together")
-    f.add_argument("--shard-size", type=int, default=4096)
+    f.add_argument("--shard-size", type=int, default=1024)
+    f.add_argument("--workers", type=int, default=None,
+                   help="fitting processes (default: one per core)")
     f.set_defaults(fn=cmd_fit)
 
     z = sub.add_parser("zoo-info", help="summarise a zoo")

@@ -114,3 +114,13 @@ def test_import_refuses_foreign_objects(tmp_path):
     with pytest.raises(ZooError, match="refused"):
         import_zoo([tmp_path / "evil.pt"], tmp_path / "z")
     assert not (tmp_path / "z").exists()
+
+
+def test_two_worker_processes_give_the_same_zoo(tmp_path, tiny_images):
+    one = build_zoo(tiny_images, tmp_path / "one", recipe=RECIPE, copies=1, shard_size=8)
+    two = build_zoo(tiny_images, tmp_path / "two", recipe=RECIPE, copies=1, shard_size=8,
+                    workers=2)
+    for x, y in zip(one.arrays().weights.weights + one.arrays().weights.biases,
+                    two.arrays().weights.weights + two.arrays().weights.biases):
+        assert torch.equal(x, y)
+    assert two.manifest["num_shards"] == 3 and len(two.manifest["shards"]) == 3

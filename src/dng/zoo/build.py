@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 from typing import Callable
 
@@ -52,10 +53,45 @@ def _shard_seed(seed: int, shard: int) -> int:
     return int.from_bytes(hashlib.sha256(f"{seed}:{shard}".encode()).digest()[:8], "little") >> 1
 
 
+def _fit_shard(targets_u8: torch.Tensor, spec: SirenSpec, recipe: FitRecipe, seed: int,
+               shard: int, progress: ProgressFn | None = None):
+    """Fit one shard (deterministic given seed and shard id)."""
+    targets = normalize_images(targets_u8)
+    gen = torch.Generator().manual_seed(_shard_seed(seed, shard))
+    parts, psnrs = [], []
+    for i in range(0, len(targets), recipe.chunk):
+        w, p = fit_sirens(targets[i:i + recipe.chunk], spec, recipe, gen)
+        parts.append(w)
+        psnrs.append(p)
+        if progress:
+            progress(len(p), float(p.mean()))
+    return MLPWeights.cat(parts), torch.cat(psnrs).float()
+
+
+def _worker_init() -> None:
+    torch.set_num_threads(1)
+
+
+def _worker_fit(args):
+    weights, psnr = _fit_shard(*args)
+    return weights.weights, weights.biases, psnr
+
+
+def default_workers() -> int:
+    """One single-threaded process per core: small batched matmuls and sines scale better
+    across processes than across threads of one process (see benchmarks/RESULTS.md)."""
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
 def build_zoo(images: ImageSet, out: str | Path, spec: SirenSpec | None = None,
               recipe: FitRecipe | None = None, copies: int = 0, seed: int = 0,
-              shard_size: int = 4096, progress: ProgressFn | None = None) -> Zoo:
-    """Fit (or finish fitting) a zoo into ``out``; returns the opened :class:`Zoo`."""
+              shard_size: int = 1024, progress: ProgressFn | None = None,
+              workers: int = 1) -> Zoo:
+    """Fit (or finish fitting) a zoo into ``out``; returns the opened :class:`Zoo`.
+
+    ``workers > 1`` fits shards in that many single-threaded processes; the result is the
+    same as with one worker (each shard has its own seed).
+    """
     out = Path(out)
     C, H, W = images.image_shape
     spec = spec or SirenSpec.for_image(C)
@@ -63,9 +99,8 @@ def build_zoo(images: ImageSet, out: str | Path, spec: SirenSpec | None = None,
     if spec.out_features != C:
         raise ZooError(f"the SIREN outputs {spec.out_features} channels but {images.name} "
                        f"images have {C}")
-    for s, name in enumerate(("train", "val", "test")):
-        if not (images.split == s).any() and name != "test":
-            raise ZooError(f"{images.name}: the {name} split is empty")
+    if not (images.split == TRAIN).any():
+        raise ZooError(f"{images.name}: the train split is empty")
     image_index, copy = plan_units(images, copies)
     num = len(image_index)
     num_shards = (num + shard_size - 1) // shard_size
@@ -95,30 +130,47 @@ def build_zoo(images: ImageSet, out: str | Path, spec: SirenSpec | None = None,
         atomic_write_json(mpath, manifest)
 
     done = {s["file"] for s in manifest["shards"]}
-    targets_all = normalize_images(images.images)
-    for shard in range(num_shards):
-        name = f"shards/shard-{shard:05d}.safetensors"
-        if name in done and (out / name).is_file():
-            continue
-        t0 = now()
+    todo = [sh for sh in range(num_shards)
+            if not (f"shards/shard-{sh:05d}.safetensors" in done
+                    and (out / f"shards/shard-{sh:05d}.safetensors").is_file())]
+
+    def shard_args(shard: int):
+        sl = slice(shard * shard_size, min(num, (shard + 1) * shard_size))
+        return images.images[image_index[sl]], spec, recipe, seed, shard
+
+    def store(shard: int, weights: MLPWeights, psnr: torch.Tensor, seconds: float) -> None:
         sl = slice(shard * shard_size, min(num, (shard + 1) * shard_size))
         idx, cp = image_index[sl], copy[sl]
-        gen = torch.Generator().manual_seed(_shard_seed(seed, shard))
-        parts, psnrs = [], []
-        for i in range(0, len(idx), recipe.chunk):
-            w, p = fit_sirens(targets_all[idx[i:i + recipe.chunk]], spec, recipe, gen)
-            parts.append(w)
-            psnrs.append(p)
-            if progress:
-                progress(len(p), float(p.mean()))
-        weights = MLPWeights.cat(parts)
         meta = {"label": images.labels[idx], "image_index": idx, "split": images.split[idx],
-                "copy": cp, "psnr": torch.cat(psnrs).float()}
+                "copy": cp, "psnr": psnr}
         entry = write_shard(out, shard, weights, meta)
-        manifest["shards"] = [s for s in manifest["shards"] if s["file"] != name] + [entry]
+        manifest["shards"] = [s for s in manifest["shards"] if s["file"] != entry["file"]]
+        manifest["shards"].append(entry)
         manifest["shards"].sort(key=lambda s: s["file"])
-        manifest["fit_seconds"] += now() - t0
+        manifest["fit_seconds"] += seconds
         atomic_write_json(mpath, manifest)
+
+    if workers <= 1 or len(todo) <= 1:
+        for shard in todo:
+            t0 = now()
+            weights, psnr = _fit_shard(*shard_args(shard), progress=progress)
+            store(shard, weights, psnr, now() - t0)
+    else:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        t0 = now()
+        with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"),
+                                 initializer=_worker_init) as pool:
+            futures = {pool.submit(_worker_fit, shard_args(sh)): sh for sh in todo}
+            for fut in as_completed(futures):
+                ws, bs, psnr = fut.result()
+                weights = MLPWeights(ws, bs, spec.activations)
+                t1 = now()
+                store(futures[fut], weights, psnr, t1 - t0)  # wall time, not CPU time
+                t0 = t1
+                if progress:
+                    progress(len(psnr), float(psnr.mean()))
 
     # finalise: statistics over all shards
     manifest["complete"] = True
