@@ -29,6 +29,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from dng.errors import ShapeError
@@ -67,6 +68,7 @@ class DNGLayer(nn.Module):
         self.input_lin = nn.Linear(input_dim, emb_dim)
         self.norm = nn.LayerNorm(emb_dim, eps=1e-5)
         self.fuse_input = fuse_input
+        self.inference_chunk = 2  # INRs per group in the no-grad message (CPU cache size)
         self._fused_cache: tuple | None = None
 
     def reset_parameters(self) -> None:
@@ -74,14 +76,29 @@ class DNGLayer(nn.Module):
             m.reset_parameters()
         self._fused_cache = None
 
-    def message(self, h_src: torch.Tensor, phi_e: torch.Tensor) -> torch.Tensor:
-        """``m_t = Σ_s EdgeLin(γ(w_ts)) ⊙ NodeLin(h_s)`` — ``(B, n_out, D)``."""
-        e = self.edge_lin(phi_e)  # (B, n_out, n_in, D)
-        n = self.node_lin(h_src).unsqueeze(1)  # (B, 1, n_in, D)
-        if torch.is_grad_enabled() and (e.requires_grad or n.requires_grad):
-            return (e * n).sum(2)
-        return e.mul_(n).sum(2)  # inference: no temporary of Ê's size
+    def message(self, h_src: torch.Tensor, edges: torch.Tensor,
+                fourier: FourierFeatures) -> torch.Tensor:
+        """``m_t = Σ_s EdgeLin(γ(w_ts)) ⊙ NodeLin(h_s)`` — ``(B, n_out, D)``.
 
+        Computed as ``Σ_s (A γ(w_ts)) ⊙ n_s + a ⊙ Σ_s n_s`` (the EdgeLin bias ``a`` taken out of
+        the sum), with ``A γ(w)`` from :meth:`FourierFeatures.project` — the same sum, two
+        fewer passes over the ``(B, n_out, n_in, D)`` edge tensor.
+        """
+        n = self.node_lin(h_src)  # (B, n_in, D)
+        bias_term = (self.edge_lin.bias * n.sum(1)).unsqueeze(1)  # (B, 1, D)
+        n = n.unsqueeze(1)
+        if torch.is_grad_enabled():
+            e = fourier.project(edges, self.edge_lin.weight)  # (B, n_out, n_in, D), no bias
+            return (e * n).sum(2) + bias_term
+        # inference: in place, and over cache-sized groups of INRs so that each group's
+        # edge tensor is still in cache when it is multiplied and summed (CPU)
+        B = edges.shape[0]
+        step = B if edges.device.type != "cpu" else max(1, self.inference_chunk)
+        out = torch.empty_like(bias_term.expand(-1, edges.shape[1], -1))
+        for i in range(0, B, step):
+            e = fourier.project(edges[i:i + step], self.edge_lin.weight)
+            torch.sum(e.mul_(n[i:i + step]), 2, out=out[i:i + step])
+        return out.add_(bias_term)
 
     def _fused_input_map(self, cell_map: nn.Linear) -> tuple[torch.Tensor, torch.Tensor]:
         """``W = W_cell · W_in``, ``c = W_cell · c_in + c_cell`` (cached when not training)."""
@@ -96,20 +113,26 @@ class DNGLayer(nn.Module):
             self._fused_cache = (key, w, c)
         return w, c
 
-    def input_gates(self, u: torch.Tensor, cell: nn.Module, extra: torch.Tensor | None):
-        """Returns ``(x, gx)``: either the cell input ``x`` or its projection ``gx``."""
+    def input_gates(self, u: torch.Tensor, cell: nn.Module, extra: torch.Tensor | None,
+                    fourier: FourierFeatures | None):
+        """Returns ``(x, gx)``: either the cell input ``x`` or its projection ``gx``.
+
+        ``fourier`` is given in pass 0, where ``u`` holds the raw biases (γ applied here)."""
         if self.fuse_input:
             w, c = self._fused_input_map(cell.input_map)
-            gx = torch.nn.functional.linear(u, w, c)
+            gx = fourier.project(u, w, c) if fourier is not None else F.linear(u, w, c)
             if extra is not None:
                 gx = gx + extra @ cell.input_map.weight.T
             return None, gx
-        x = self.input_lin(u)
+        lin = self.input_lin
+        x = fourier.project(u, lin.weight, lin.bias) if fourier is not None else lin(u)
         return (x if extra is None else x + extra), None
 
-    def forward(self, h_src, phi_e, u, cell, extra=None):
-        m = self.message(h_src, phi_e)
-        x, gx = self.input_gates(u, cell, extra)
+    def forward(self, h_src, edges, u, cell, fourier, extra=None, u_is_raw=True):
+        """``edges (B, n_out, n_in)`` raw weights; ``u`` raw biases ``(B, n_out)`` (pass 0,
+        ``u_is_raw``) or previous states ``(B, n_out, D)``."""
+        m = self.message(h_src, edges, fourier)
+        x, gx = self.input_gates(u, cell, extra, fourier if u_is_raw else None)
         return self.norm(cell(x, m, gx=gx))
 
 
@@ -190,8 +213,7 @@ class DNGEncoder(nn.Module):
         """Final-pass states of every non-input layer: ``[(B, n_1, D), …, (B, n_L, D)]``."""
         self.check(weights)
         snaps = dynamic_graph(weights)
-        phi_e = [self.fourier(s.edges) for s in snaps]  # (B, n_out, n_in, 2F)
-        inputs = [self.fourier(s.nodes) for s in snaps]  # (B, n_out, 2F)
+        inputs: list[torch.Tensor] = [s.nodes for s in snaps]  # raw biases in pass 0
         B = weights.batch_size
         states: list[torch.Tensor] = []
         for p, (cell, layers) in enumerate(zip(self.cells, self.layers)):
@@ -199,7 +221,8 @@ class DNGEncoder(nn.Module):
             states = []
             for l, (layer, snap) in enumerate(zip(layers, snaps)):
                 extra = self._extra(l, snap.activation, snap.edges.shape[1], h)
-                h = self.dropout(layer(h, phi_e[l], inputs[l], cell, extra))
+                h = self.dropout(layer(h, snap.edges, inputs[l], cell, self.fourier, extra,
+                                       u_is_raw=p == 0))
                 states.append(h)
             inputs = states
         return states

@@ -85,9 +85,15 @@ class LatentGenerator(nn.Module):
 
     def forward(self, readout: torch.Tensor) -> torch.Tensor:
         lin = self.fusion[0]
-        r = readout @ lin.weight[:, self.token_dim:].T  # (B, hidden)
-        h = torch.relu(self.token_part().unsqueeze(0) + r.unsqueeze(1))  # (B, T, hidden)
-        return self.fusion[2](h)
+        r = (readout @ lin.weight[:, self.token_dim:].T).unsqueeze(1)  # (B, 1, hidden)
+        tok = self.token_part().unsqueeze(0)  # (1, T, hidden)
+        if torch.is_grad_enabled() or readout.device.type != "cpu":
+            return self.fusion[2](torch.relu_(tok + r))  # (B, T, latent_dim)
+        # inference on CPU: groups of 2 INRs keep the (T, hidden) activations in cache
+        out = readout.new_empty(readout.shape[0], tok.shape[1], self.fusion[2].out_features)
+        for i in range(0, readout.shape[0], 2):
+            out[i:i + 2] = self.fusion[2](torch.relu_(tok + r[i:i + 2]))
+        return out
 
 
 class DirectLatent(nn.Module):

@@ -41,6 +41,21 @@ class FourierFeatures(nn.Module):
         z = (x.unsqueeze(-1) * self.b[0]) * _TWO_PI
         return torch.cat([torch.sin(z), torch.cos(z)], dim=-1)
 
+    def project(self, x: torch.Tensor, weight: torch.Tensor,
+                bias: torch.Tensor | None = None) -> torch.Tensor:
+        """``γ(x) Wᵀ (+ bias)`` without materialising ``γ(x)``: ``sin(z) W_sᵀ + cos(z) W_cᵀ``.
+
+        Same math as ``F.linear(self(x), weight, bias)``; saves the concatenation pass and, with
+        ``bias=None``, the bias-broadcast pass of ``addmm`` (``x (...)`` → ``(..., out)``).
+        """
+        F = self.fourier_dim
+        z = ((x.unsqueeze(-1) * self.b[0]) * _TWO_PI).reshape(-1, F)
+        out = torch.mm(torch.sin(z), weight[:, :F].T)
+        out = out.addmm_(torch.cos(z), weight[:, F:].T)
+        if bias is not None:
+            out = out.add_(bias)
+        return out.view(*x.shape, weight.shape[0])
+
 
 class GRUCell(nn.Module):
     r"""GRU update with the *bias embedding as input* and the *message as hidden state*.
