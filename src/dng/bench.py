@@ -14,6 +14,7 @@ path (the reference's inference computes the full autoencoder).
 
 from __future__ import annotations
 
+import copy
 import ctypes
 import json
 import os
@@ -288,7 +289,7 @@ def run_bench(models: list[str], shape: str = "mnist", device: str = "cpu", repe
                                         s1_loss, sizes, device, peak, repeats, train,
                                         autocast=autocast))
         elif name == "classify":
-            clf = INR2JLSClassifier(stage1, classes)
+            clf = INR2JLSClassifier(copy.deepcopy(stage1), classes)  # freezes its own copy
             rows.append(bench_model("INR2JLS classification inference (no decoder)",
                                     maybe_compile(clf), lambda m, w: m.predict(w), cls_loss,
                                     sizes, device, peak, repeats, train, autocast=autocast))

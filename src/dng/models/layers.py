@@ -48,6 +48,8 @@ class FourierFeatures(nn.Module):
         Same math as ``F.linear(self(x), weight, bias)``; saves the concatenation pass and, with
         ``bias=None``, the bias-broadcast pass of ``addmm`` (``x (...)`` → ``(..., out)``).
         """
+        if torch.is_autocast_enabled(x.device.type):  # mixed precision: keep it simple
+            return torch.nn.functional.linear(self(x), weight, bias)
         F = self.fourier_dim
         z = ((x.unsqueeze(-1) * self.b[0]) * _TWO_PI).reshape(-1, F)
         out = torch.mm(torch.sin(z), weight[:, :F].T)
