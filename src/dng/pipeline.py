@@ -11,6 +11,7 @@ from dng.data import load_dataset
 from dng.eval import evaluate_run
 from dng.train import STAGE1, STAGE2, TrainConfig, train
 from dng.zoo import FitRecipe, Zoo, build_zoo, limit_per_split
+from dng.zoo.build import default_workers
 
 # Paper Table 1 (test accuracy %, their numbers, GPU, full budget).
 PAPER = {
@@ -88,8 +89,11 @@ def demo(out: str | Path = "runs/demo", minutes: float = 6.0, limit: int | None 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     images = limit_per_split(load_dataset("digits"), limit)
-    _say(f"fitting a zoo of {len(images)} digit SIRENs (+1 random-init copy per training image)")
-    zoo = build_zoo(images, out / "zoo", recipe=FitRecipe(), copies=1, shard_size=1024)
+    copies = 3
+    _say(f"fitting a zoo of {len(images)} digit SIRENs (+{copies} random-init copies per "
+         "training image)")
+    zoo = build_zoo(images, out / "zoo", recipe=FitRecipe(), copies=copies, shard_size=512,
+                    workers=default_workers())
     a = zoo.load("test", max_copy=0)
     n = min(10, len(a))
     sub = a.select(torch.arange(n))
@@ -97,7 +101,9 @@ def demo(out: str | Path = "runs/demo", minutes: float = 6.0, limit: int | None 
         rec = render(sub.weights, zoo.spec, *zoo.image_shape[1:])
     image_grid([("image", sub.target_images().float() / 127.5 - 1), ("INR", rec)], out / "zoo.png")
     _say(zoo.summary())
-    metrics = run_inr2jls(out / "zoo", out / "inr2jls", minutes, progress=progress)
+    metrics = run_inr2jls(out / "zoo", out / "inr2jls", minutes, progress=progress,
+                          overrides={STAGE1: {"copies": str(copies)},
+                                     STAGE2: {"copies": str(copies)}})
     secs = time.perf_counter() - t0
     report = write_report(out, zoo, metrics, secs)
     _say(f"report: {report}")
