@@ -116,12 +116,14 @@ class MLPWeights:
         return sum(w[0].numel() + b[0].numel() for w, b in zip(self.weights, self.biases))
 
     # ---------------------------------------------------------------- transforms
-    def _map(self, fn) -> "MLPWeights":
-        return MLPWeights._unchecked(tuple(fn(t) for t in self.weights),
-                                          tuple(fn(t) for t in self.biases), self.activations)
+    def map(self, fn) -> "MLPWeights":
+        """Apply ``fn`` to every weight and bias tensor (no re-validation)."""
+        return MLPWeights.unchecked(tuple(fn(t) for t in self.weights),
+                                    tuple(fn(t) for t in self.biases), self.activations)
 
     @staticmethod
-    def _unchecked(w, b, a) -> "MLPWeights":
+    def unchecked(w, b, a) -> "MLPWeights":
+        """Build without validation — for internal hot paths whose inputs are known good."""
         obj = object.__new__(MLPWeights)
         object.__setattr__(obj, "weights", w)
         object.__setattr__(obj, "biases", b)
@@ -130,13 +132,13 @@ class MLPWeights:
 
     def to(self, device: torch.device | str | None = None, dtype: torch.dtype | None = None,
            non_blocking: bool = False) -> "MLPWeights":
-        return self._map(lambda t: t.to(device=device, dtype=dtype, non_blocking=non_blocking))
+        return self.map(lambda t: t.to(device=device, dtype=dtype, non_blocking=non_blocking))
 
     def __getitem__(self, index) -> "MLPWeights":
         """Select INRs: an int, a slice, a list or an index/bool tensor (batch dim kept)."""
         if isinstance(index, int):
             index = slice(index, index + 1 if index != -1 else None)
-        return self._map(lambda t: t[index])
+        return self.map(lambda t: t[index])
 
     @classmethod
     def cat(cls, items: Sequence["MLPWeights"]) -> "MLPWeights":
@@ -147,7 +149,7 @@ class MLPWeights:
             if it.layer_sizes != first.layer_sizes or it.activations != first.activations:
                 raise ShapeError(f"MLPWeights.cat: shapes {it.layer_sizes} vs {first.layer_sizes}")
         n = first.num_layers
-        return cls._unchecked(
+        return cls.unchecked(
             tuple(torch.cat([it.weights[l] for it in items]) for l in range(n)),
             tuple(torch.cat([it.biases[l] for it in items]) for l in range(n)),
             first.activations)

@@ -91,20 +91,20 @@ def split_by_index(n: int, n_train: int, n_val: int) -> torch.Tensor:
 # Checksums and downloads
 
 
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
+def _file_digest(path: Path, algorithm: str) -> str:
+    h = hashlib.new(algorithm)
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    return _file_digest(path, "sha256")
 
 
 def md5_file(path: Path) -> str:
-    h = hashlib.md5()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    return _file_digest(path, "md5")
 
 
 def dng_home() -> Path:

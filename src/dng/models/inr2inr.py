@@ -54,7 +54,7 @@ class INR2INR(nn.Module):
             i += n
             bs.append(theta[:, i:i + sizes[l + 1]])
             i += sizes[l + 1]
-        return MLPWeights._unchecked(tuple(ws), tuple(bs), self.spec.activations)
+        return MLPWeights.unchecked(tuple(ws), tuple(bs), self.spec.activations)
 
     def forward(self, weights: MLPWeights) -> torch.Tensor:
         return render(self.decode_weights(self.encode(weights)), self.spec, *self.image_shape[1:])

@@ -59,6 +59,13 @@ class FourierFeatures(nn.Module):
         return out.view(*x.shape, weight.shape[0])
 
 
+def _reset_uniform(module: nn.Module, dim: int) -> None:
+    """Every parameter (biases included) from ``U(±1/√D)`` — the reference's cell init."""
+    bound = 1.0 / math.sqrt(dim)
+    for p in module.parameters():
+        nn.init.uniform_(p, -bound, bound)
+
+
 class GRUCell(nn.Module):
     r"""GRU update with the *bias embedding as input* and the *message as hidden state*.
 
@@ -79,9 +86,7 @@ class GRUCell(nn.Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        bound = 1.0 / math.sqrt(self.dim)
-        for p in self.parameters():
-            nn.init.uniform_(p, -bound, bound)
+        _reset_uniform(self, self.dim)
 
     def forward(self, x: torch.Tensor | None, m: torch.Tensor,
                 gx: torch.Tensor | None = None) -> torch.Tensor:
@@ -111,9 +116,7 @@ class ReLURNNCell(nn.Module):
         return self.input_lin
 
     def reset_parameters(self) -> None:
-        bound = 1.0 / math.sqrt(self.dim)
-        for p in self.parameters():
-            nn.init.uniform_(p, -bound, bound)
+        _reset_uniform(self, self.dim)
 
     def forward(self, x: torch.Tensor | None, m: torch.Tensor,
                 gx: torch.Tensor | None = None) -> torch.Tensor:

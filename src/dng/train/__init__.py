@@ -191,7 +191,7 @@ def stage1_loss(model, weights, images_u8, cfg: TrainConfig) -> torch.Tensor:
     if cfg.augment.startswith("noise"):
         level = float(cfg.augment.split(":")[1]) if ":" in cfg.augment else 0.01
         if model.training:
-            weights = weights._map(lambda t: t + level * t.std() * torch.randn_like(t))
+            weights = weights.map(lambda t: t + level * t.std() * torch.randn_like(t))
     return F.mse_loss(model(weights), targets)
 
 

@@ -15,10 +15,8 @@ valid; rerunning the job fits only the shards that are missing.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,21 +26,13 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from dng.data.datasets import SPLIT_NAMES, ImageSet
+from dng.data.datasets import SPLIT_NAMES, ImageSet, sha256_file
 from dng.errors import ZooError
 from dng.weights import MLPWeights
 from dng.zoo.siren import SirenSpec
 
 FORMAT = "dng-zoo"
 VERSION = 1
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -63,7 +53,7 @@ def save_tensors_atomic(path: Path, tensors: dict[str, torch.Tensor],
     """Save with safetensors under a temporary name, rename into place; return the sha256."""
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     save_file({k: v.contiguous() for k, v in tensors.items()}, str(tmp), metadata=metadata)
-    digest = _sha256(tmp)
+    digest = sha256_file(tmp)
     os.replace(tmp, path)
     return digest
 
@@ -174,7 +164,7 @@ class Zoo:
         """Check every file's sha256 against the manifest."""
         for s in self.manifest["shards"] + [self.manifest["images"]]:
             f = self.path / s["file"]
-            if _sha256(f) != s["sha256"]:
+            if sha256_file(f) != s["sha256"]:
                 raise ZooError(f"{f}: sha256 differs from the manifest (corrupted file)")
 
     # ------------------------------------------------------------------ data
@@ -272,12 +262,6 @@ def write_shard(path: Path, index: int, weights: MLPWeights, meta: dict[str, tor
     digest = save_tensors_atomic(path / name, tensors)
     return {"file": name, "count": len(weights), "sha256": digest,
             "bytes": (path / name).stat().st_size}
-
-
-def remove_zoo_dir(path: Path) -> None:
-    """Remove a directory this package created (only if it holds a zoo manifest or nothing)."""
-    if path.is_dir() and ((path / "zoo.json").exists() or not any(path.iterdir())):
-        shutil.rmtree(path)
 
 
 def now() -> float:
