@@ -140,7 +140,7 @@ def cmd_reproduce(args) -> None:
 
     methods = tuple(args.methods.split(",")) if args.methods else METHODS
     path = reproduce(args.data_dir, args.datasets.split(","), args.budget_minutes, args.out,
-                     args.seeds, methods, args.zoo_root)
+                     args.seeds, methods, args.zoo_root, limit=args.limit)
     print(path.read_text())
 
 
@@ -233,6 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--seeds", type=int, default=1)
     r.add_argument("--methods", help="comma list (default inr2jls,dng-encoder,ng-gnn,mlp)")
     r.add_argument("--zoo-root", help="where zoos are built/reused (default OUT/zoos)")
+    r.add_argument("--limit", type=int, help="images per split when a zoo is built (quick runs)")
     r.set_defaults(fn=cmd_reproduce)
 
     from dng.bench import register as register_bench

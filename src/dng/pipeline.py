@@ -111,9 +111,10 @@ def demo(out: str | Path = "runs/demo", minutes: float = 6.0, limit: int | None 
     return metrics
 
 
-def reproduce(data_dir: str | Path, datasets: list[str], minutes: float, out: str | Path,
+def reproduce(data_dir: str | Path | None, datasets: list[str], minutes: float, out: str | Path,
               seeds: int = 1, methods: tuple[str, ...] = METHODS, zoo_root: str | Path | None = None,
-              progress: bool = True) -> Path:
+              progress: bool = True, limit: int | None = None,
+              recipe: FitRecipe | None = None) -> Path:
     """Build/reuse zoos, train every method with the same budget, write ``results.md``."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -124,7 +125,8 @@ def reproduce(data_dir: str | Path, datasets: list[str], minutes: float, out: st
         if not (zdir / "zoo.json").exists() or not json.loads((zdir / "zoo.json").read_text()).get(
                 "complete"):
             _say(f"fitting the {ds} zoo into {zdir}")
-            build_zoo(load_dataset(ds, data_dir), zdir)
+            build_zoo(limit_per_split(load_dataset(ds, data_dir), limit), zdir, recipe=recipe,
+                      workers=default_workers())
         for method in methods:
             for seed in range(seeds):
                 run = out / "runs" / ds / f"{method}-s{seed}"

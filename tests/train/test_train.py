@@ -103,3 +103,13 @@ def test_augmentation_switches(zoo_dir, tmp_path, aug):
     res = train(zoo_dir, tmp_path / "s1", cfg("inr2jls", steps="2", augment=aug,
                                               latent_generator="false"), progress=False)
     assert res["steps"] == 2
+
+
+def test_reproduce_writes_the_table(tmp_path):
+    from dng.pipeline import reproduce
+
+    path = reproduce(None, ["digits"], 0.01, tmp_path, methods=("mlp", "ng-gnn"), limit=8,
+                     recipe=FitRecipe(steps=3), progress=False)
+    text = path.read_text()
+    assert "| mlp (ours) |" in text and "| ng-gnn (paper) |" in text
+    assert "**not** measured here" in text
