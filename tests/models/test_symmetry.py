@@ -20,10 +20,11 @@ def _check(model, sizes, fn, seed=0):
 
 
 @pytest.mark.parametrize("sizes", SHAPES)
-@pytest.mark.parametrize("cell", ["gru", "rnn"])
-def test_encoder_invariant(sizes, cell):
+@pytest.mark.parametrize("cell, aggregation", [("gru", "sum"), ("rnn", "sum"), ("gru", "mean")])
+def test_encoder_invariant(sizes, cell, aggregation):
     torch.manual_seed(0)
-    model = create("encoder", sizes, emb_dim=32, fourier_dim=8, cell=cell, passes=2)
+    model = create("encoder", sizes, emb_dim=32, fourier_dim=8, cell=cell, passes=2,
+                   aggregation=aggregation)
     _check(model, sizes, lambda m, w: m(w))
 
 

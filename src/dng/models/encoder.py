@@ -49,6 +49,7 @@ class EncoderConfig:
     positional_embedding: bool = False
     activation_embedding: bool = False
     fuse_input: bool = True  # compose InputLin with the cell's input map (same math, fewer FLOPs)
+    aggregation: str = "sum"  # "sum" (the paper's) or "mean" over source neurons
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -61,8 +62,12 @@ class DNGLayer(nn.Module):
     → new target states ``(B, n_out, D)``.
     """
 
-    def __init__(self, emb_dim: int, edge_dim: int, input_dim: int, fuse_input: bool = True):
+    def __init__(self, emb_dim: int, edge_dim: int, input_dim: int, fuse_input: bool = True,
+                 aggregation: str = "sum"):
         super().__init__()
+        if aggregation not in ("sum", "mean"):
+            raise ShapeError(f"aggregation must be 'sum' or 'mean', got {aggregation!r}")
+        self.aggregation = aggregation
         self.edge_lin = nn.Linear(edge_dim, emb_dim)
         self.node_lin = nn.Linear(emb_dim, emb_dim)
         self.input_lin = nn.Linear(input_dim, emb_dim)
@@ -132,6 +137,8 @@ class DNGLayer(nn.Module):
         """``edges (B, n_out, n_in)`` raw weights; ``u`` raw biases ``(B, n_out)`` (pass 0,
         ``u_is_raw``) or previous states ``(B, n_out, D)``."""
         m = self.message(h_src, edges, fourier)
+        if self.aggregation == "mean":
+            m = m / edges.shape[-1]
         x, gx = self.input_gates(u, cell, extra, fourier if u_is_raw else None)
         return self.norm(cell(x, m, gx=gx))
 
@@ -157,7 +164,8 @@ class DNGEncoder(nn.Module):
         self.fourier = FourierFeatures(config.fourier_dim, config.fourier_scale)
         self.cells = nn.ModuleList(CELLS[config.cell](D) for _ in range(config.passes))
         self.layers = nn.ModuleList(
-            nn.ModuleList(DNGLayer(D, F2, F2 if p == 0 else D, config.fuse_input)
+            nn.ModuleList(DNGLayer(D, F2, F2 if p == 0 else D, config.fuse_input,
+                                   config.aggregation)
                           for _ in range(L))
             for p in range(config.passes))
         self.dropout = nn.Dropout(config.dropout)

@@ -63,6 +63,7 @@ class TrainConfig:
     fourier_scale: float = 3.0
     passes: int = 1
     cell: str = "gru"
+    aggregation: str = "sum"  # "sum" (paper) or "mean" over source neurons
     positional_embedding: bool = False
     activation_embedding: bool = False
     latent_dim: int = 64
@@ -122,7 +123,8 @@ class TrainConfig:
 
 def encoder_kwargs(cfg: TrainConfig) -> dict:
     return dict(emb_dim=cfg.emb_dim, fourier_dim=cfg.fourier_dim, fourier_scale=cfg.fourier_scale,
-                passes=cfg.passes, cell=cfg.cell, positional_embedding=cfg.positional_embedding,
+                passes=cfg.passes, cell=cfg.cell, aggregation=cfg.aggregation,
+                positional_embedding=cfg.positional_embedding,
                 activation_embedding=cfg.activation_embedding)
 
 
