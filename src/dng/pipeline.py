@@ -68,7 +68,7 @@ def write_report(out: Path, zoo: Zoo, metrics: dict, seconds: float) -> Path:
               f"(val {100 * metrics['val_accuracy']:.2f} %)",
               f"- reconstruction PSNR of the 6 views (test): {metrics['test_psnr']:.2f} dB",
               f"- parameters: {metrics['params']:,}", f"- wall time of the whole demo: {seconds:.0f} s",
-              "", "![zoo](zoo.png)", "", "![reconstructions](inr2jls/stage1/reconstructions.png)", "",
+              "", "![zoo](zoo.png)", "", "![reconstructions](inr2jls/stage2/reconstructions.png)", "",
               "![confusion](inr2jls/stage2/confusion.png)", "",
               "![curves](inr2jls/stage2/curves.png)", "", "![latents](inr2jls/stage2/latents_pca.png)",
               ""]
