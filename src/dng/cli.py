@@ -119,13 +119,13 @@ def cmd_train(args) -> None:
     cfg = cfg.override(pairs)
     train(args.zoo, out, cfg, resume=args.resume)
     if args.eval:
-        cmd_eval(argparse.Namespace(run=str(out), zoo=args.zoo))
+        cmd_eval(argparse.Namespace(run=str(out), zoo=args.zoo, limit=None))
 
 
 def cmd_eval(args) -> None:
     from dng.eval import evaluate_run
 
-    m = evaluate_run(args.run, args.zoo)
+    m = evaluate_run(args.run, args.zoo, args.limit)
     print(json.dumps(m, indent=2))
 
 
@@ -217,6 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser("eval", help="metrics.json and pictures for a run")
     e.add_argument("run")
     e.add_argument("--zoo", help="zoo directory (default: the one the run trained on)")
+    e.add_argument("--limit", type=int, help="evaluate on the first N val/test INRs only")
     e.set_defaults(fn=cmd_eval)
 
     dm = sub.add_parser("demo", help="the full pipeline on the embedded digits set (offline)")

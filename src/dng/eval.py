@@ -106,8 +106,12 @@ def plot_latents(latents: torch.Tensor, labels: torch.Tensor, path: Path) -> Non
     plt.close(fig)
 
 
-def evaluate_run(run: str | Path, zoo_dir: str | Path | None = None) -> dict:
-    """Write ``RUN/metrics.json`` and PNGs; return the metrics."""
+def evaluate_run(run: str | Path, zoo_dir: str | Path | None = None,
+                 limit: int | None = None) -> dict:
+    """Write ``RUN/metrics.json`` and PNGs; return the metrics.
+
+    ``limit``: evaluate on the first ``limit`` INRs of the val and test splits only (recorded
+    in the metrics as ``eval_limit``)."""
     from dng.report import image_grid
 
     run = Path(run)
@@ -119,7 +123,10 @@ def evaluate_run(run: str | Path, zoo_dir: str | Path | None = None) -> dict:
     zoo = Zoo(zoo_dir)
     model = load_run_model(run, zoo)
     test, val = zoo.load("test", max_copy=0), zoo.load("val", max_copy=0)
-    metrics: dict = {"model": cfg.model, "params": sum(p.numel() for p in model.parameters()),
+    if limit is not None:
+        test = test.select(torch.arange(min(limit, len(test))))
+        val = val.select(torch.arange(min(limit, len(val))))
+    metrics: dict = {"model": cfg.model, "eval_limit": limit, "test_size": len(test), "params": sum(p.numel() for p in model.parameters()),
                      "train_seconds": train_info.get("train_seconds"),
                      "steps": train_info.get("steps")}
     stage1 = model if cfg.model in STAGE1_MODELS else getattr(model, "backbone", None)
