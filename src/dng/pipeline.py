@@ -28,6 +28,7 @@ def _say(msg: str) -> None:
 def run_inr2jls(zoo_dir: Path, out: Path, minutes: float, seed: int = 0,
                 overrides: dict | None = None, progress: bool = True) -> dict:
     """Stage 1 then stage 2, the budget split 60/40; returns stage 2's metrics."""
+    zoo_dir, out = Path(zoo_dir), Path(out)
     overrides = overrides or {}
     s1 = TrainConfig.preset_config("cpu", STAGE1).override(
         {"budget_minutes": str(0.6 * minutes), "seed": str(seed), **overrides.get(STAGE1, {})})
@@ -47,6 +48,7 @@ def run_inr2jls(zoo_dir: Path, out: Path, minutes: float, seed: int = 0,
 
 def run_classifier(model: str, zoo_dir: Path, out: Path, minutes: float, seed: int = 0,
                    overrides: dict | None = None, progress: bool = True) -> dict:
+    zoo_dir, out = Path(zoo_dir), Path(out)
     cfg = TrainConfig.preset_config("cpu", model).override(
         {"budget_minutes": str(minutes), "seed": str(seed), **(overrides or {})})
     if not (out / "train.json").exists():
