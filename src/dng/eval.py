@@ -14,6 +14,7 @@ from dng.errors import DNGError
 from dng.models.inr2jls import VIEW_NAMES
 from dng.train import STAGE1_MODELS, STAGE2, load_config, load_run_model
 from dng.zoo import Zoo
+from dng.zoo.fit import psnr_from_mse
 from dng.zoo.store import atomic_write_json
 
 
@@ -33,7 +34,7 @@ def recon_psnr(model, data, batch: int = 64) -> float:
         rec = model(w)
         tgt = model.targets(normalize_images(u8))
         mse = (rec - tgt).pow(2).flatten(1).mean(1)
-        vals.append(10 * torch.log10(4.0 / mse.clamp_min(1e-12)))
+        vals.append(psnr_from_mse(mse))
     return float(torch.cat(vals).mean())
 
 

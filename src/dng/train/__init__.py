@@ -27,6 +27,7 @@ from dng.models.heads import INR2JLSClassifier
 from dng.models.inr2inr import INR2INR as INR2INRModel
 from dng.models.inr2inr import ReadoutClassifier
 from dng.zoo import Zoo
+from dng.zoo.fit import psnr_from_mse
 from dng.zoo.store import atomic_write_bytes, atomic_write_json
 
 CKPT_VERSION = 1
@@ -215,7 +216,7 @@ def evaluate(model, cfg: TrainConfig, data, max_batches: int | None = None) -> d
             tgt = model.targets(_images(u8))
             mse = (rec - tgt).pow(2).flatten(1).mean(1)
             tot += float(mse.sum())
-            losses.append(10 * torch.log10(4.0 / mse.clamp_min(1e-12)))
+            losses.append(psnr_from_mse(mse))
         else:
             logits = model.predict(w)
             correct += int((logits.argmax(1) == y).sum())

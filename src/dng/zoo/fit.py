@@ -47,10 +47,14 @@ class FitRecipe:
         raise ShapeError(f"unknown lr schedule {self.schedule!r} (cosine or constant)")
 
 
-def psnr(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """PSNR in dB per image for values in [-1, 1] (peak-to-peak 2): ``10 log10(4 / MSE)``."""
-    mse = (pred - target).pow(2).flatten(1).mean(1)
+def psnr_from_mse(mse: torch.Tensor) -> torch.Tensor:
+    """PSNR in dB for values in [-1, 1] (peak-to-peak 2): ``10 log10(4 / MSE)``."""
     return 10 * torch.log10(4.0 / mse.clamp_min(1e-20))
+
+
+def psnr(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """PSNR in dB per image (``pred``, ``target`` in [-1, 1], batch first)."""
+    return psnr_from_mse((pred - target).pow(2).flatten(1).mean(1))
 
 
 class _SirenProblem:
@@ -140,5 +144,5 @@ def fit_sirens(targets: torch.Tensor, spec: SirenSpec, recipe: FitRecipe | None 
             group["lr"] = recipe.lr_at(step)
         opt.step()
     mse, _, _ = problem.loss_and_grads(ws, bs)
-    final = 10 * torch.log10(4.0 / mse.clamp_min(1e-20))
+    final = psnr_from_mse(mse)
     return MLPWeights(tuple(ws), tuple(bs), spec.activations), final
