@@ -12,7 +12,7 @@ import torch
 from dng.data.datasets import normalize_images
 from dng.errors import DNGError
 from dng.models.inr2jls import VIEW_NAMES
-from dng.train import STAGE1_MODELS, STAGE2, load_config, load_run_model
+from dng.train import STAGE1_MODELS, STAGE2, load_config, load_run_model, recon_mse
 from dng.zoo import Zoo
 from dng.zoo.fit import psnr_from_mse
 from dng.zoo.store import atomic_write_json
@@ -31,10 +31,7 @@ def predict_split(model, data, batch: int = 256) -> tuple[torch.Tensor, torch.Te
 def recon_psnr(model, data, batch: int = 64) -> float:
     vals = []
     for w, _, u8 in data.batches(batch):
-        rec = model(w)
-        tgt = model.targets(normalize_images(u8))
-        mse = (rec - tgt).pow(2).flatten(1).mean(1)
-        vals.append(psnr_from_mse(mse))
+        vals.append(psnr_from_mse(recon_mse(model, w, u8)))
     return float(torch.cat(vals).mean())
 
 

@@ -43,7 +43,7 @@ def run_inr2jls(zoo_dir: Path, out: Path, minutes: float, seed: int = 0,
     if not (out / "stage2" / "train.json").exists():
         train(zoo_dir, out / "stage2", s2, resume=(out / "stage2" / "last.pt").exists(),
               progress=progress, log=_say)
-    return evaluate_run(out / "stage2", zoo_dir)
+    return _evaluated(out / "stage2", zoo_dir)
 
 
 def run_classifier(model: str, zoo_dir: Path, out: Path, minutes: float, seed: int = 0,
@@ -53,7 +53,18 @@ def run_classifier(model: str, zoo_dir: Path, out: Path, minutes: float, seed: i
         {"budget_minutes": str(minutes), "seed": str(seed), **(overrides or {})})
     if not (out / "train.json").exists():
         train(zoo_dir, out, cfg, resume=(out / "last.pt").exists(), progress=progress, log=_say)
-    return evaluate_run(out, zoo_dir)
+    return _evaluated(out, zoo_dir)
+
+
+def _evaluated(run: Path, zoo_dir: Path) -> dict:
+    """``evaluate_run``, reusing a finished run's full-test ``metrics.json`` when it is newer
+    than its best checkpoint (a rerun of ``dng reproduce`` then only rewrites the table)."""
+    m, ck = run / "metrics.json", run / "best.pt"
+    if m.is_file() and ck.is_file() and m.stat().st_mtime >= ck.stat().st_mtime:
+        metrics = json.loads(m.read_text())
+        if metrics.get("eval_limit") is None and "test_accuracy" in metrics:
+            return metrics
+    return evaluate_run(run, zoo_dir)
 
 
 def write_report(out: Path, zoo: Zoo, metrics: dict, seconds: float) -> Path:

@@ -1,0 +1,95 @@
+"""The paper's two ablations on one zoo, equal wall-clock budget per variant.
+
+    python benchmarks/ablations.py --zoo zoos/fashion-mnist --out runs/ablations --minutes 15
+    python benchmarks/ablations.py ... --only noise,inr2inr      # a subset (e.g. one per core)
+
+Augmentation (INR2JLS, stage 1 + stage 2 in the budget, split 60/40):
+``none`` (1 view), ``noise`` (weight noise, 1 view), ``rotflip`` (the 6 views — the default).
+Architecture: ``inr2jls`` (= rotflip), ``inr2inr`` (decode SIREN weights, loss on the rendered
+image; stage 2 on the readout), ``encoder-only`` (DNG-Encoder + MLP head, no decoder),
+``no-latent-generator`` (one Linear from the readout to all tokens).
+
+Finished variants are reused (their ``metrics.json``), so the script resumes, and a rerun
+without ``--only`` just writes ``ablations.md`` from what is there.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+from dng.pipeline import run_classifier, run_inr2jls
+from dng.train import STAGE1
+
+VARIANTS = {
+    # name: (table, kind, stage-1 overrides)
+    "none": ("augmentation", "inr2jls", {"augment": "none"}),
+    "noise": ("augmentation", "inr2jls", {"augment": "noise:0.01"}),
+    "rotflip": ("augmentation", "inr2jls", {"augment": "rotflip"}),
+    "inr2inr": ("architecture", "inr2jls", {"model": "inr2inr", "augment": "none"}),
+    "encoder-only": ("architecture", "dng-encoder", {}),
+    "no-latent-generator": ("architecture", "inr2jls", {"latent_generator": "false"}),
+}
+
+
+def run_variant(name: str, zoo: Path, out: Path, minutes: float) -> dict:
+    _, kind, s1 = VARIANTS[name]
+    if kind == "dng-encoder":
+        return run_classifier("dng-encoder", zoo, out / name, minutes)
+    return run_inr2jls(zoo, out / name, minutes, overrides={STAGE1: dict(s1)})
+
+
+def table(out: Path, minutes: float) -> str:
+    lines = [f"# Ablations, {minutes:g} min per variant (`cpu` preset), zoo `{out}`", ""]
+    for group, rows in (("augmentation", ["none", "noise", "rotflip"]),
+                        ("architecture", ["rotflip", "inr2inr", "encoder-only",
+                                          "no-latent-generator"])):
+        lines += [f"## {group}", "", "| variant | test accuracy (%) | val accuracy (%) | "
+                  "test PSNR (dB) | steps |", "|---|---|---|---|---|"]
+        for r in rows:
+            run = out / r / ("stage2" if VARIANTS[r][1] == "inr2jls" else "")
+            m = run / "metrics.json"
+            if not m.is_file():
+                lines.append(f"| {'inr2jls (rotflip)' if r == 'rotflip' and group == 'architecture' else r} | – | – | – | – |")
+                continue
+            d = json.loads(m.read_text())
+            psnr = d.get("test_psnr")
+            steps = d.get("steps", "–")
+            label = "inr2jls (rotflip)" if r == "rotflip" and group == "architecture" else r
+            lines.append(f"| {label} | {100 * d['test_accuracy']:.2f} | "
+                         f"{100 * d['val_accuracy']:.2f} | "
+                         f"{'–' if psnr is None else f'{psnr:.2f}'} | {steps} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--zoo", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--minutes", type=float, default=15.0)
+    ap.add_argument("--only", help=f"comma list of {', '.join(VARIANTS)}")
+    args = ap.parse_args(argv)
+    out = Path(args.out)
+    names = args.only.split(",") if args.only else list(VARIANTS)
+    bad = [n for n in names if n not in VARIANTS]
+    if bad:
+        ap.error(f"unknown variant(s) {bad}; choose from {list(VARIANTS)}")
+    for n in names:
+        t0 = time.perf_counter()
+        m = run_variant(n, Path(args.zoo), out, args.minutes)
+        print(f"[ablation] {n}: test accuracy {100 * m['test_accuracy']:.2f} % "
+              f"({time.perf_counter() - t0:.0f} s incl. evaluation)", flush=True)
+    text = table(out, args.minutes)
+    (out / "ablations.md").write_text(text)
+    print(text)
+    print(f"machine: {platform.processor() or platform.machine()}; command: "
+          f"python {' '.join(sys.argv)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
