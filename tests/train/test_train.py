@@ -113,3 +113,21 @@ def test_reproduce_writes_the_table(tmp_path):
     text = path.read_text()
     assert "| mlp (ours) |" in text and "| ng-gnn (paper) |" in text
     assert "**not** measured here" in text
+
+
+def test_reproduce_rerun_reuses_finished_runs(tmp_path, monkeypatch):
+    """A second `dng reproduce` over the same OUT trains and evaluates nothing again: it
+    rebuilds the table from each run's full-test metrics.json."""
+    import dng.pipeline as pipeline
+
+    first = pipeline.reproduce(None, ["digits"], 0.01, tmp_path, methods=("mlp",), limit=8,
+                               recipe=FitRecipe(steps=3), progress=False).read_text()
+
+    def boom(*a, **k):
+        raise AssertionError("a finished run was trained or evaluated again")
+
+    monkeypatch.setattr(pipeline, "train", boom)
+    monkeypatch.setattr(pipeline, "evaluate_run", boom)
+    again = pipeline.reproduce(None, ["digits"], 0.01, tmp_path, methods=("mlp",), limit=8,
+                               recipe=FitRecipe(steps=3), progress=False).read_text()
+    assert again == first and "| mlp (ours) |" in again
