@@ -13,6 +13,7 @@ import io
 import json
 import math
 import random
+import sys
 import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -292,7 +293,10 @@ def train(zoo_dir: str | Path, out: str | Path, cfg: TrainConfig, resume: bool =
     bar = None
     if progress:
         from tqdm import tqdm
-        bar = tqdm(total=cfg.steps, initial=step, desc=cfg.model, dynamic_ncols=True)
+        # redrawn twice a second on a terminal, every 30 s into a log file
+        tty = sys.stderr.isatty()
+        bar = tqdm(total=cfg.steps, initial=step, desc=cfg.model, dynamic_ncols=tty,
+                   mininterval=0.5 if tty else 30.0)
     t_start = time.perf_counter() - elapsed
     running, n_run, n_seen = 0.0, 0, 0
     n_train = len(train_data)
@@ -355,7 +359,11 @@ def train(zoo_dir: str | Path, out: str | Path, cfg: TrainConfig, resume: bool =
         if bar:
             bar.update(1)
             rate = n_seen / max(time.perf_counter() - t_start - elapsed, 1e-9)
-            bar.set_postfix_str(f"loss {loss.item():.4f}, {rate:.0f} INR/s", refresh=False)
+            post = f"loss {loss.item():.4f}, {rate:.0f} INR/s"
+            if budget < math.inf:  # the wall-clock budget ends the run before cfg.steps
+                left = max(0.0, budget - (time.perf_counter() - t_start))
+                post += f", budget left {int(left // 60)}:{int(left % 60):02d}"
+            bar.set_postfix_str(post, refresh=False)
     if bar:
         bar.close()
     if tb:
