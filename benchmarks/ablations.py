@@ -42,13 +42,22 @@ def run_variant(name: str, zoo: Path, out: Path, minutes: float) -> dict:
     return run_inr2jls(zoo, out / name, minutes, overrides={STAGE1: dict(s1)})
 
 
-def table(out: Path, minutes: float) -> str:
-    lines = [f"# Ablations, {minutes:g} min per variant (`cpu` preset), zoo `{out}`", ""]
+def _steps(out: Path, name: str, metrics: dict) -> str:
+    if VARIANTS[name][1] != "inr2jls":
+        return str(metrics.get("steps", "–"))
+    s1 = out / name / "stage1" / "train.json"
+    s1_steps = json.loads(s1.read_text())["steps"] if s1.is_file() else "?"
+    return f"{s1_steps} + {metrics.get('steps', '?')}"
+
+
+def table(out: Path, zoo: Path, minutes: float) -> str:
+    lines = [f"# Ablations, {minutes:g} min per variant (`cpu` preset), zoo `{zoo}`, runs in "
+             f"`{out}`", ""]
     for group, rows in (("augmentation", ["none", "noise", "rotflip"]),
                         ("architecture", ["rotflip", "inr2inr", "encoder-only",
                                           "no-latent-generator"])):
         lines += [f"## {group}", "", "| variant | test accuracy (%) | val accuracy (%) | "
-                  "test PSNR (dB) | steps |", "|---|---|---|---|---|"]
+                  "test PSNR (dB) | steps (stage 1 + 2) |", "|---|---|---|---|---|"]
         for r in rows:
             run = out / r / ("stage2" if VARIANTS[r][1] == "inr2jls" else "")
             m = run / "metrics.json"
@@ -57,7 +66,7 @@ def table(out: Path, minutes: float) -> str:
                 continue
             d = json.loads(m.read_text())
             psnr = d.get("test_psnr")
-            steps = d.get("steps", "–")
+            steps = _steps(out, r, d)
             label = "inr2jls (rotflip)" if r == "rotflip" and group == "architecture" else r
             lines.append(f"| {label} | {100 * d['test_accuracy']:.2f} | "
                          f"{100 * d['val_accuracy']:.2f} | "
@@ -83,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         m = run_variant(n, Path(args.zoo), out, args.minutes)
         print(f"[ablation] {n}: test accuracy {100 * m['test_accuracy']:.2f} % "
               f"({time.perf_counter() - t0:.0f} s incl. evaluation)", flush=True)
-    text = table(out, args.minutes)
+    text = table(out, Path(args.zoo), args.minutes)
     (out / "ablations.md").write_text(text)
     print(text)
     print(f"machine: {platform.processor() or platform.machine()}; command: "
