@@ -131,3 +131,28 @@ def test_reproduce_rerun_reuses_finished_runs(tmp_path, monkeypatch):
     again = pipeline.reproduce(None, ["digits"], 0.01, tmp_path, methods=("mlp",), limit=8,
                                recipe=FitRecipe(steps=3), progress=False).read_text()
     assert again == first and "| mlp (ours) |" in again
+
+
+def test_validation_subset_is_a_fair_sample_of_a_class_sorted_split():
+    """`eval_batches` must not score only the head of a split stored class by class (the
+    CIFAR JPEG tar's validation split is): the subset is a fixed random sample."""
+    from dng.train import TrainConfig, validation_subset
+
+    class Split:  # the two things validation_subset uses
+        def __init__(self, label):
+            self.label = label
+
+        def __len__(self):
+            return len(self.label)
+
+        def select(self, index):
+            return Split(self.label[index])
+
+    val = Split(torch.arange(10).repeat_interleave(500))  # 5 000 INRs sorted by class
+    cfg = TrainConfig(model="mlp", eval_batches=16)  # 16 × 256 = 4 096 of 5 000
+    sub = validation_subset(val, cfg)
+    again = validation_subset(val, cfg)
+    assert len(sub) == 4096 and torch.equal(sub.label, again.label)  # same subset every time
+    counts = torch.bincount(sub.label, minlength=10)
+    assert counts.min() > 350 and counts.max() < 470  # every class present, none dominant
+    assert validation_subset(val, TrainConfig(model="mlp", eval_batches=None)) is val

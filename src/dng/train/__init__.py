@@ -213,12 +213,30 @@ def recon_mse(model, weights, images_u8: torch.Tensor) -> torch.Tensor:
     return (rec - model.targets(_images(images_u8))).pow(2).flatten(1).mean(1)
 
 
+def eval_batch_size(cfg: TrainConfig) -> int:
+    return 64 if cfg.model in STAGE1_MODELS else 256
+
+
+def validation_subset(val, cfg: TrainConfig):
+    """The validation INRs scored during training: all of them, or — with ``eval_batches`` —
+    a fixed random subset of ``eval_batches`` batches (the same one at every evaluation and
+    for every run; the split's own order may be sorted by class, so its head is not a fair
+    sample)."""
+    if cfg.eval_batches is None:
+        return val
+    n = cfg.eval_batches * eval_batch_size(cfg)
+    if n >= len(val):
+        return val
+    g = torch.Generator().manual_seed(0)
+    return val.select(torch.randperm(len(val), generator=g)[:n].sort().values)
+
+
 def evaluate(model, cfg: TrainConfig, data, max_batches: int | None = None) -> dict:
     """Validation/test metrics: ``loss`` and ``psnr`` for stage 1, ``accuracy`` otherwise."""
     model.eval()
     tot, n, correct, losses = 0.0, 0, 0, []
     stage1 = cfg.model in STAGE1_MODELS
-    for i, (w, y, u8) in enumerate(data.batches(64 if stage1 else 256)):
+    for i, (w, y, u8) in enumerate(data.batches(eval_batch_size(cfg))):
         if max_batches is not None and i >= max_batches:
             break
         if stage1:
@@ -262,7 +280,7 @@ def train(zoo_dir: str | Path, out: str | Path, cfg: TrainConfig, resume: bool =
     random.seed(cfg.seed)
     max_copy = cfg.copies
     train_data = zoo.load("train", max_copy=max_copy)
-    val_data = zoo.load("val", max_copy=0)
+    val_data = validation_subset(zoo.load("val", max_copy=0), cfg)
     model = build_model(cfg, zoo)
     params = [p for p in model.parameters() if p.requires_grad]
     opt_cls = torch.optim.AdamW if cfg.optimizer == "adamw" else torch.optim.Adam
