@@ -90,9 +90,9 @@ class TrainConfig:
                        eval_every=2000)
         if preset == "cpu":
             # sized for 2 cores: D=128, F=64, latent 64 — see benchmarks/RESULTS.md.
-            # Validation on the first 16 batches (1 024 INRs for stage 1, 4 096 otherwise)
-            # keeps selection overhead near 10 % of a short budget; `dng eval` scores the
-            # selected checkpoint on the full splits.
+            # Validation on a fixed random 16 batches (1 024 INRs for stage 1, 4 096
+            # otherwise) leaves a short budget to training; `dng eval` scores the selected
+            # checkpoint on the full splits.
             common = dict(model=model, preset=preset, lr=1e-3, warmup_base=1.0, eval_batches=16)
             if model in STAGE1_MODELS:
                 return cls(batch_size=32, **common)
