@@ -143,7 +143,9 @@ def reproduce(data_dir: str | Path | None, datasets: list[str], minutes: float, 
         for method in methods:
             for seed in range(seeds):
                 run = out / "runs" / ds / f"{method}-s{seed}"
-                _say(f"{ds} / {method} / seed {seed}: {minutes} min")
+                done = (run / ("stage2" if method == "inr2jls" else "") / "train.json").exists()
+                _say(f"{ds} / {method} / seed {seed}: "
+                     + ("finished run reused" if done else f"{minutes} min"))
                 if method == "inr2jls":
                     m = run_inr2jls(zdir, run, minutes, seed, progress=progress)
                 else:
