@@ -9,8 +9,8 @@ Architecture: ``inr2jls`` (= rotflip), ``inr2inr`` (decode SIREN weights, loss o
 image; stage 2 on the readout), ``encoder-only`` (DNG-Encoder + MLP head, no decoder),
 ``no-latent-generator`` (one Linear from the readout to all tokens).
 
-Finished variants are reused (their ``metrics.json``), so the script resumes, and a rerun
-without ``--only`` just writes ``ablations.md`` from what is there.
+Finished variants are reused (their ``metrics.json``), so the script resumes; ``--table``
+trains nothing and writes ``ablations.md`` from what is there ("–" for variants not run).
 """
 from __future__ import annotations
 
@@ -81,9 +81,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", required=True)
     ap.add_argument("--minutes", type=float, default=15.0)
     ap.add_argument("--only", help=f"comma list of {', '.join(VARIANTS)}")
+    ap.add_argument("--table", action="store_true",
+                    help="train nothing: write ablations.md from the finished variants")
     args = ap.parse_args(argv)
     out = Path(args.out)
-    names = args.only.split(",") if args.only else list(VARIANTS)
+    names = [] if args.table else args.only.split(",") if args.only else list(VARIANTS)
     bad = [n for n in names if n not in VARIANTS]
     if bad:
         ap.error(f"unknown variant(s) {bad}; choose from {list(VARIANTS)}")
