@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from dng.pipeline import run_classifier, run_inr2jls
+from dng.pipeline import result_dir, run_classifier, run_inr2jls
 from dng.train import STAGE1
 
 VARIANTS = {
@@ -59,15 +59,14 @@ def table(out: Path, zoo: Path, minutes: float) -> str:
         lines += [f"## {group}", "", "| variant | test accuracy (%) | val accuracy (%) | "
                   "test PSNR (dB) | steps (stage 1 + 2) |", "|---|---|---|---|---|"]
         for r in rows:
-            run = out / r / ("stage2" if VARIANTS[r][1] == "inr2jls" else "")
-            m = run / "metrics.json"
+            label = "inr2jls (rotflip)" if r == "rotflip" and group == "architecture" else r
+            m = result_dir(out / r, VARIANTS[r][1]) / "metrics.json"
             if not m.is_file():
-                lines.append(f"| {'inr2jls (rotflip)' if r == 'rotflip' and group == 'architecture' else r} | – | – | – | – |")
+                lines.append(f"| {label} | – | – | – | – |")
                 continue
             d = json.loads(m.read_text())
             psnr = d.get("test_psnr")
             steps = _steps(out, r, d)
-            label = "inr2jls (rotflip)" if r == "rotflip" and group == "architecture" else r
             lines.append(f"| {label} | {100 * d['test_accuracy']:.2f} | "
                          f"{100 * d['val_accuracy']:.2f} | "
                          f"{'–' if psnr is None else f'{psnr:.2f}'} | {steps} |")

@@ -124,7 +124,8 @@ def evaluate_run(run: str | Path, zoo_dir: str | Path | None = None,
     if limit is not None:
         test = test.select(torch.arange(min(limit, len(test))))
         val = val.select(torch.arange(min(limit, len(val))))
-    metrics: dict = {"model": cfg.model, "eval_limit": limit, "test_size": len(test), "params": sum(p.numel() for p in model.parameters()),
+    metrics: dict = {"model": cfg.model, "eval_limit": limit, "test_size": len(test),
+                     "params": sum(p.numel() for p in model.parameters()),
                      "train_seconds": train_info.get("train_seconds"),
                      "steps": train_info.get("steps")}
     stage1 = model if cfg.model in STAGE1_MODELS else getattr(model, "backbone", None)

@@ -56,6 +56,11 @@ def run_classifier(model: str, zoo_dir: Path, out: Path, minutes: float, seed: i
     return _evaluated(out, zoo_dir)
 
 
+def result_dir(run: Path, method: str) -> Path:
+    """Where a method's scored run lives: INR2JLS-style runs (stage 1 + 2) score stage 2."""
+    return run / "stage2" if method == "inr2jls" else run
+
+
 def _evaluated(run: Path, zoo_dir: Path) -> dict:
     """``evaluate_run``, reusing a finished run's full-test ``metrics.json`` when it is newer
     than its best checkpoint (a rerun of ``dng reproduce`` then only rewrites the table)."""
@@ -143,7 +148,7 @@ def reproduce(data_dir: str | Path | None, datasets: list[str], minutes: float, 
         for method in methods:
             for seed in range(seeds):
                 run = out / "runs" / ds / f"{method}-s{seed}"
-                done = (run / ("stage2" if method == "inr2jls" else "") / "train.json").exists()
+                done = (result_dir(run, method) / "train.json").exists()
                 _say(f"{ds} / {method} / seed {seed}: "
                      + ("finished run reused" if done else f"{minutes} min"))
                 if method == "inr2jls":

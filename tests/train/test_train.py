@@ -9,7 +9,7 @@ from dng.data import load_dataset
 from dng.errors import DNGError
 from dng.eval import evaluate_run
 from dng.train import TrainConfig, train
-from dng.zoo import FitRecipe, build_zoo, limit_per_split
+from dng.zoo import FitRecipe, Zoo, build_zoo, limit_per_split
 
 TINY = {"emb_dim": "16", "fourier_dim": "8", "latent_dim": "8", "hidden": "16",
         "eval_every": "3", "batch_size": "8"}
@@ -156,3 +156,20 @@ def test_validation_subset_is_a_fair_sample_of_a_class_sorted_split():
     counts = torch.bincount(sub.label, minlength=10)
     assert counts.min() > 350 and counts.max() < 470  # every class present, none dominant
     assert validation_subset(val, TrainConfig(model="mlp", eval_batches=None)) is val
+
+
+@pytest.mark.parametrize("model", ["dng-encoder", "inr2jls"])
+def test_validation_builds_no_autograd_graph(zoo_dir, model):
+    """Validation is pure inference: run under no_grad (and so on the models' no-grad fast
+    paths), whatever the caller's grad mode."""
+    from dng.train import build_model, evaluate
+
+    c = cfg(model)
+    zoo = Zoo(zoo_dir)
+    net = build_model(c, zoo)
+    seen = []
+    net.register_forward_hook(lambda *_: seen.append(torch.is_grad_enabled()))
+    with torch.enable_grad():
+        m = evaluate(net, c, zoo.load("val", max_copy=0))
+    assert seen and not any(seen)
+    assert ("accuracy" in m) != ("psnr" in m)

@@ -205,10 +205,9 @@ def _lr_factor(cfg: TrainConfig, step: int) -> float:
     return min(1.0, cfg.warmup_base + cfg.warmup_inc * (step // cfg.warmup_every))
 
 
-@torch.no_grad()
 def recon_mse(model, weights, images_u8: torch.Tensor) -> torch.Tensor:
     """Per-INR mean squared error ``(B,)`` of a stage-1 model's decoded views against the
-    views of the images (in [-1, 1])."""
+    views of the images (in [-1, 1]). Callers decide about gradients."""
     rec = model(weights)
     return (rec - model.targets(_images(images_u8))).pow(2).flatten(1).mean(1)
 
@@ -231,14 +230,14 @@ def validation_subset(val, cfg: TrainConfig):
     return val.select(torch.randperm(len(val), generator=g)[:n].sort().values)
 
 
-def evaluate(model, cfg: TrainConfig, data, max_batches: int | None = None) -> dict:
-    """Validation/test metrics: ``loss`` and ``psnr`` for stage 1, ``accuracy`` otherwise."""
+@torch.no_grad()
+def evaluate(model, cfg: TrainConfig, data) -> dict:
+    """Metrics over all of ``data`` (see :func:`validation_subset`): ``loss`` and ``psnr`` for
+    stage 1, ``accuracy`` otherwise."""
     model.eval()
     tot, n, correct, losses = 0.0, 0, 0, []
     stage1 = cfg.model in STAGE1_MODELS
-    for i, (w, y, u8) in enumerate(data.batches(eval_batch_size(cfg))):
-        if max_batches is not None and i >= max_batches:
-            break
+    for w, y, u8 in data.batches(eval_batch_size(cfg)):
         if stage1:
             mse = recon_mse(model, w, u8)
             tot += float(mse.sum())
@@ -353,7 +352,7 @@ def train(zoo_dir: str | Path, out: str | Path, cfg: TrainConfig, resume: bool =
         n_run += 1
         last = step >= cfg.steps or time.perf_counter() - t_start >= budget
         if step % cfg.eval_every == 0 or last:
-            m = evaluate(model, cfg, val_data, cfg.eval_batches)
+            m = evaluate(model, cfg, val_data)
             model.train()
             secs = time.perf_counter() - t_start
             val = m.get("accuracy", m.get("psnr"))
