@@ -25,25 +25,27 @@ from dng.pipeline import result_dir, run_classifier, run_inr2jls
 from dng.train import STAGE1
 
 VARIANTS = {
-    # name: (table, kind, stage-1 overrides)
-    "none": ("augmentation", "inr2jls", {"augment": "none"}),
-    "noise": ("augmentation", "inr2jls", {"augment": "noise:0.01"}),
-    "rotflip": ("augmentation", "inr2jls", {"augment": "rotflip"}),
-    "inr2inr": ("architecture", "inr2jls", {"model": "inr2inr", "augment": "none"}),
-    "encoder-only": ("architecture", "dng-encoder", {}),
-    "no-latent-generator": ("architecture", "inr2jls", {"latent_generator": "false"}),
+    # name: (kind, stage-1 overrides)
+    "none": ("inr2jls", {"augment": "none"}),
+    "noise": ("inr2jls", {"augment": "noise:0.01"}),
+    "rotflip": ("inr2jls", {"augment": "rotflip"}),
+    "inr2inr": ("inr2jls", {"model": "inr2inr", "augment": "none"}),
+    "encoder-only": ("dng-encoder", {}),
+    "no-latent-generator": ("inr2jls", {"latent_generator": "false"}),
 }
+GROUPS = (("augmentation", ("none", "noise", "rotflip")),
+          ("architecture", ("rotflip", "inr2inr", "encoder-only", "no-latent-generator")))
 
 
 def run_variant(name: str, zoo: Path, out: Path, minutes: float) -> dict:
-    _, kind, s1 = VARIANTS[name]
+    kind, s1 = VARIANTS[name]
     if kind == "dng-encoder":
         return run_classifier("dng-encoder", zoo, out / name, minutes)
     return run_inr2jls(zoo, out / name, minutes, overrides={STAGE1: dict(s1)})
 
 
 def _steps(out: Path, name: str, metrics: dict) -> str:
-    if VARIANTS[name][1] != "inr2jls":
+    if VARIANTS[name][0] != "inr2jls":
         return str(metrics.get("steps", "–"))
     s1 = out / name / "stage1" / "train.json"
     s1_steps = json.loads(s1.read_text())["steps"] if s1.is_file() else "?"
@@ -53,14 +55,12 @@ def _steps(out: Path, name: str, metrics: dict) -> str:
 def table(out: Path, zoo: Path, minutes: float) -> str:
     lines = [f"# Ablations, {minutes:g} min per variant (`cpu` preset), zoo `{zoo}`, runs in "
              f"`{out}`", ""]
-    for group, rows in (("augmentation", ["none", "noise", "rotflip"]),
-                        ("architecture", ["rotflip", "inr2inr", "encoder-only",
-                                          "no-latent-generator"])):
+    for group, rows in GROUPS:
         lines += [f"## {group}", "", "| variant | test accuracy (%) | val accuracy (%) | "
                   "test PSNR (dB) | steps (stage 1 + 2) |", "|---|---|---|---|---|"]
         for r in rows:
             label = "inr2jls (rotflip)" if r == "rotflip" and group == "architecture" else r
-            m = result_dir(out / r, VARIANTS[r][1]) / "metrics.json"
+            m = result_dir(out / r, VARIANTS[r][0]) / "metrics.json"
             if not m.is_file():
                 lines.append(f"| {label} | – | – | – | – |")
                 continue
