@@ -14,6 +14,23 @@ REPO = Path(__file__).resolve().parents[1]
 
 def pytest_addoption(parser):
     parser.addoption("--dng-fixtures", default=None, help="folder with the reference .pt fixtures")
+    parser.addoption("--dng-device", default=None,
+                     help="device for the numeric tests (cpu, cuda, ...; else $DNG_TEST_DEVICE, "
+                          "else cpu)")
+
+
+@pytest.fixture(scope="session")
+def dev(request) -> torch.device:
+    """The device numeric tests run their models on. On CUDA, TF32 is switched off so that
+    float32 results can be held to the CPU's tolerances."""
+    from dng.device import resolve_device
+
+    name = request.config.getoption("--dng-device") or os.environ.get("DNG_TEST_DEVICE") or "cpu"
+    d = resolve_device(name)
+    if d.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+    return d
 
 
 @pytest.fixture(scope="session")

@@ -29,9 +29,11 @@ def _progress_bar(total: int, desc: str):
 
 def cmd_fit(args) -> None:
     from dng.data import load_dataset
+    from dng.device import resolve_device
     from dng.zoo import FitRecipe, SirenSpec, build_zoo, limit_per_split
     from dng.zoo.build import default_workers, plan_units
 
+    resolve_device(args.device)  # a bad --device fails before any output
     images = limit_per_split(load_dataset(args.dataset, args.data_dir), args.limit)
     spec = SirenSpec.for_image(images.image_shape[0], tuple(args.hidden), args.omega)
     recipe = FitRecipe(steps=args.steps, lr=args.lr, chunk=args.chunk)
@@ -41,7 +43,7 @@ def cmd_fit(args) -> None:
     t0 = time.perf_counter()
     try:
         zoo = build_zoo(images, args.out, spec, recipe, args.copies, args.seed,
-                        args.shard_size, update, args.workers)
+                        args.shard_size, update, args.workers, args.device)
     finally:
         bar.close()
     m = zoo.manifest
@@ -117,22 +119,22 @@ def cmd_train(args) -> None:
         if getattr(args, flag):
             pairs[field] = value
     cfg = cfg.override(pairs)
-    train(args.zoo, out, cfg, resume=args.resume)
+    train(args.zoo, out, cfg, resume=args.resume, device=args.device)
     if args.eval:
-        cmd_eval(argparse.Namespace(run=str(out), zoo=args.zoo, limit=None))
+        cmd_eval(argparse.Namespace(run=str(out), zoo=args.zoo, limit=None, device=args.device))
 
 
 def cmd_eval(args) -> None:
     from dng.eval import evaluate_run
 
-    m = evaluate_run(args.run, args.zoo, args.limit)
+    m = evaluate_run(args.run, args.zoo, args.limit, device=args.device)
     print(json.dumps(m, indent=2))
 
 
 def cmd_demo(args) -> None:
     from dng.pipeline import demo
 
-    demo(args.out, args.minutes, args.limit)
+    demo(args.out, args.minutes, args.limit, device=args.device)
 
 
 def cmd_reproduce(args) -> None:
@@ -140,8 +142,13 @@ def cmd_reproduce(args) -> None:
 
     methods = tuple(args.methods.split(",")) if args.methods else METHODS
     path = reproduce(args.data_dir, args.datasets.split(","), args.budget_minutes, args.out,
-                     args.seeds, methods, args.zoo_root, limit=args.limit)
+                     args.seeds, methods, args.zoo_root, limit=args.limit, device=args.device)
     print(path.read_text())
+
+
+def _device_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--device", default="auto",
+                        help="cpu, cuda, cuda:N, mps or auto (default: a GPU when there is one)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -165,7 +172,8 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--chunk", type=int, default=32, help="INRs fitted together")
     f.add_argument("--shard-size", type=int, default=1024)
     f.add_argument("--workers", type=int, default=None,
-                   help="fitting processes (default: one per core)")
+                   help="fitting processes on the CPU (default: one per core)")
+    _device_arg(f)
     f.set_defaults(fn=cmd_fit)
 
     z = sub.add_parser("zoo-info", help="summarise a zoo")
@@ -212,18 +220,21 @@ def build_parser() -> argparse.ArgumentParser:
                    help="override any config field (repeatable)")
     t.add_argument("--resume", action="store_true", help="continue a killed run")
     t.add_argument("--eval", action="store_true", help="run `dng eval` afterwards")
+    _device_arg(t)
     t.set_defaults(fn=cmd_train)
 
     e = sub.add_parser("eval", help="metrics.json and pictures for a run")
     e.add_argument("run")
     e.add_argument("--zoo", help="zoo directory (default: the one the run trained on)")
     e.add_argument("--limit", type=int, help="evaluate on the first N val/test INRs only")
+    _device_arg(e)
     e.set_defaults(fn=cmd_eval)
 
     dm = sub.add_parser("demo", help="the full pipeline on the embedded digits set (offline)")
     dm.add_argument("--out", default="runs/demo")
     dm.add_argument("--minutes", type=float, default=6.0, help="training budget (both stages)")
     dm.add_argument("--limit", type=int, help="images per split (quick runs)")
+    _device_arg(dm)
     dm.set_defaults(fn=cmd_demo)
 
     r = sub.add_parser("reproduce", help="the paper's comparison on this machine's budget")
@@ -235,6 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--methods", help="comma list (default inr2jls,dng-encoder,ng-gnn,mlp)")
     r.add_argument("--zoo-root", help="where zoos are built/reused (default OUT/zoos)")
     r.add_argument("--limit", type=int, help="images per split when a zoo is built (quick runs)")
+    _device_arg(r)
     r.set_defaults(fn=cmd_reproduce)
 
     from dng.bench import register as register_bench

@@ -12,27 +12,17 @@ import torch
 from dng.data.datasets import normalize_images
 from dng.errors import DNGError
 from dng.models.inr2jls import VIEW_NAMES
-from dng.train import STAGE1_MODELS, STAGE2, load_config, load_run_model, recon_mse
+from dng.device import resolve_device
+from dng.train import (STAGE1_MODELS, STAGE2, load_config, load_run_model, predictions,
+                       recon_errors)
 from dng.zoo import Zoo
 from dng.zoo.fit import psnr_from_mse
 from dng.zoo.store import atomic_write_json
 
 
-@torch.no_grad()
-def predict_split(model, data, batch: int = 256) -> tuple[torch.Tensor, torch.Tensor]:
-    preds, labels = [], []
-    for w, y, _ in data.batches(batch):
-        preds.append(model.predict(w).argmax(1))
-        labels.append(y)
-    return torch.cat(preds), torch.cat(labels)
-
-
-@torch.no_grad()
 def recon_psnr(model, data, batch: int = 64) -> float:
-    vals = []
-    for w, _, u8 in data.batches(batch):
-        vals.append(psnr_from_mse(recon_mse(model, w, u8)))
-    return float(torch.cat(vals).mean())
+    """Mean per-INR PSNR (dB) of a stage-1 model's decoded views over ``data``."""
+    return float(psnr_from_mse(recon_errors(model, data, batch)).mean())
 
 
 def confusion(pred: torch.Tensor, label: torch.Tensor, k: int) -> torch.Tensor:
@@ -105,11 +95,11 @@ def plot_latents(latents: torch.Tensor, labels: torch.Tensor, path: Path) -> Non
 
 
 def evaluate_run(run: str | Path, zoo_dir: str | Path | None = None,
-                 limit: int | None = None) -> dict:
+                 limit: int | None = None, device: str | torch.device = "cpu") -> dict:
     """Write ``RUN/metrics.json`` and PNGs; return the metrics.
 
     ``limit``: evaluate on the first ``limit`` INRs of the val and test splits only (recorded
-    in the metrics as ``eval_limit``)."""
+    in the metrics as ``eval_limit``). ``device``: where the model runs."""
     from dng.report import image_grid
 
     run = Path(run)
@@ -119,7 +109,8 @@ def evaluate_run(run: str | Path, zoo_dir: str | Path | None = None,
     if zoo_dir is None:
         raise DNGError(f"{run}: which zoo? pass --zoo")
     zoo = Zoo(zoo_dir)
-    model = load_run_model(run, zoo)
+    dev = resolve_device(device)
+    model = load_run_model(run, zoo).to(dev)
     test, val = zoo.load("test", max_copy=0), zoo.load("val", max_copy=0)
     if limit is not None:
         test = test.select(torch.arange(min(limit, len(test))))
@@ -135,16 +126,16 @@ def evaluate_run(run: str | Path, zoo_dir: str | Path | None = None,
         n = min(8, len(test))
         sub = test.select(torch.arange(n))
         with torch.no_grad():
-            rec = stage1(sub.weights)
+            rec = stage1(sub.weights.to(dev)).cpu()
         C = zoo.image_shape[0]
         rows = [("image", normalize_images(sub.target_images()))]
         for v in range(rec.shape[1] // C):
             rows.append((f"dec {VIEW_NAMES[v]}", rec[:, v * C:(v + 1) * C]))
         image_grid(rows, run / "reconstructions.png")
     if cfg.model not in STAGE1_MODELS:
-        pred, lab = predict_split(model, test)
+        pred, lab = predictions(model, test)
         metrics["test_accuracy"] = float((pred == lab).float().mean())
-        vp, vl = predict_split(model, val)
+        vp, vl = predictions(model, val)
         metrics["val_accuracy"] = float((vp == vl).float().mean())
         cm = confusion(pred, lab, zoo.num_classes)
         plot_confusion(cm, zoo.classes, run / "confusion.png")
@@ -152,7 +143,8 @@ def evaluate_run(run: str | Path, zoo_dir: str | Path | None = None,
         n = min(2000, len(test))
         sub = test.select(torch.arange(n))
         with torch.no_grad():
-            lat = torch.cat([stage1.encode(w) for w, _, _ in sub.batches(256)])
+            lat = torch.cat([stage1.encode(w).cpu()
+                             for w, _, _ in sub.batches(256, device=dev)])
         plot_latents(lat, sub.label, run / "latents_pca.png")
     plot_curves([run] + ([Path(cfg.from_run)] if cfg.model == STAGE2 and cfg.from_run else []),
                 run / "curves.png")

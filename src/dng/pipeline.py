@@ -26,7 +26,7 @@ def _say(msg: str) -> None:
 
 
 def run_inr2jls(zoo_dir: Path, out: Path, minutes: float, seed: int = 0,
-                overrides: dict | None = None, progress: bool = True) -> dict:
+                overrides: dict | None = None, progress: bool = True, device: str = "cpu") -> dict:
     """Stage 1 then stage 2, the budget split 60/40; returns stage 2's metrics."""
     zoo_dir, out = Path(zoo_dir), Path(out)
     overrides = overrides or {}
@@ -34,7 +34,7 @@ def run_inr2jls(zoo_dir: Path, out: Path, minutes: float, seed: int = 0,
         {"budget_minutes": str(0.6 * minutes), "seed": str(seed), **overrides.get(STAGE1, {})})
     if not (out / "stage1" / "train.json").exists():
         train(zoo_dir, out / "stage1", s1, resume=(out / "stage1" / "last.pt").exists(),
-              progress=progress, log=_say)
+              progress=progress, log=_say, device=device)
     s2 = TrainConfig.preset_config("cpu", STAGE2).override(
         {"budget_minutes": str(0.4 * minutes), "seed": str(seed),
          "from_run": str(out / "stage1"), **{k: v for k, v in overrides.get(STAGE1, {}).items()
@@ -42,18 +42,20 @@ def run_inr2jls(zoo_dir: Path, out: Path, minutes: float, seed: int = 0,
          **overrides.get(STAGE2, {})})
     if not (out / "stage2" / "train.json").exists():
         train(zoo_dir, out / "stage2", s2, resume=(out / "stage2" / "last.pt").exists(),
-              progress=progress, log=_say)
-    return _evaluated(out / "stage2", zoo_dir)
+              progress=progress, log=_say, device=device)
+    return _evaluated(out / "stage2", zoo_dir, device)
 
 
 def run_classifier(model: str, zoo_dir: Path, out: Path, minutes: float, seed: int = 0,
-                   overrides: dict | None = None, progress: bool = True) -> dict:
+                   overrides: dict | None = None, progress: bool = True,
+                   device: str = "cpu") -> dict:
     zoo_dir, out = Path(zoo_dir), Path(out)
     cfg = TrainConfig.preset_config("cpu", model).override(
         {"budget_minutes": str(minutes), "seed": str(seed), **(overrides or {})})
     if not (out / "train.json").exists():
-        train(zoo_dir, out, cfg, resume=(out / "last.pt").exists(), progress=progress, log=_say)
-    return _evaluated(out, zoo_dir)
+        train(zoo_dir, out, cfg, resume=(out / "last.pt").exists(), progress=progress, log=_say,
+              device=device)
+    return _evaluated(out, zoo_dir, device)
 
 
 def result_dir(run: Path, method: str) -> Path:
@@ -61,7 +63,7 @@ def result_dir(run: Path, method: str) -> Path:
     return run / "stage2" if method == "inr2jls" else run
 
 
-def _evaluated(run: Path, zoo_dir: Path) -> dict:
+def _evaluated(run: Path, zoo_dir: Path, device: str = "cpu") -> dict:
     """``evaluate_run``, reusing a finished run's full-test ``metrics.json`` when it is newer
     than its best checkpoint (a rerun of ``dng reproduce`` then only rewrites the table)."""
     m, ck = run / "metrics.json", run / "best.pt"
@@ -69,7 +71,7 @@ def _evaluated(run: Path, zoo_dir: Path) -> dict:
         metrics = json.loads(m.read_text())
         if metrics.get("eval_limit") is None and "test_accuracy" in metrics:
             return metrics
-    return evaluate_run(run, zoo_dir)
+    return evaluate_run(run, zoo_dir, device=device)
 
 
 def write_report(out: Path, zoo: Zoo, metrics: dict, seconds: float) -> Path:
@@ -96,7 +98,7 @@ def write_report(out: Path, zoo: Zoo, metrics: dict, seconds: float) -> Path:
 
 
 def demo(out: str | Path = "runs/demo", minutes: float = 6.0, limit: int | None = None,
-         progress: bool = True) -> dict:
+         progress: bool = True, device: str = "cpu") -> dict:
     """Full pipeline on the embedded digits set: fit zoo → stage 1 → stage 2 → eval → report."""
     import torch
 
@@ -111,7 +113,7 @@ def demo(out: str | Path = "runs/demo", minutes: float = 6.0, limit: int | None 
     _say(f"fitting a zoo of {len(images)} digit SIRENs (+{copies} random-init copies per "
          "training image)")
     zoo = build_zoo(images, out / "zoo", recipe=FitRecipe(), copies=copies, shard_size=512,
-                    workers=default_workers())
+                    workers=default_workers(), device=device)
     a = zoo.load("test", max_copy=0)
     n = min(10, len(a))
     sub = a.select(torch.arange(n))
@@ -121,7 +123,7 @@ def demo(out: str | Path = "runs/demo", minutes: float = 6.0, limit: int | None 
     _say(zoo.summary())
     metrics = run_inr2jls(out / "zoo", out / "inr2jls", minutes, progress=progress,
                           overrides={STAGE1: {"copies": str(copies)},
-                                     STAGE2: {"copies": str(copies)}})
+                                     STAGE2: {"copies": str(copies)}}, device=device)
     secs = time.perf_counter() - t0
     report = write_report(out, zoo, metrics, secs)
     _say(f"report: {report}")
@@ -132,7 +134,7 @@ def demo(out: str | Path = "runs/demo", minutes: float = 6.0, limit: int | None 
 def reproduce(data_dir: str | Path | None, datasets: list[str], minutes: float, out: str | Path,
               seeds: int = 1, methods: tuple[str, ...] = METHODS, zoo_root: str | Path | None = None,
               progress: bool = True, limit: int | None = None,
-              recipe: FitRecipe | None = None) -> Path:
+              recipe: FitRecipe | None = None, device: str = "cpu") -> Path:
     """Build/reuse zoos, train every method with the same budget, write ``results.md``."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -144,7 +146,7 @@ def reproduce(data_dir: str | Path | None, datasets: list[str], minutes: float, 
                 "complete"):
             _say(f"fitting the {ds} zoo into {zdir}")
             build_zoo(limit_per_split(load_dataset(ds, data_dir), limit), zdir, recipe=recipe,
-                      workers=default_workers())
+                      workers=default_workers(), device=device)
         for method in methods:
             for seed in range(seeds):
                 run = out / "runs" / ds / f"{method}-s{seed}"
@@ -152,9 +154,10 @@ def reproduce(data_dir: str | Path | None, datasets: list[str], minutes: float, 
                 _say(f"{ds} / {method} / seed {seed}: "
                      + ("finished run reused" if done else f"{minutes} min"))
                 if method == "inr2jls":
-                    m = run_inr2jls(zdir, run, minutes, seed, progress=progress)
+                    m = run_inr2jls(zdir, run, minutes, seed, progress=progress, device=device)
                 else:
-                    m = run_classifier(method, zdir, run, minutes, seed, progress=progress)
+                    m = run_classifier(method, zdir, run, minutes, seed, progress=progress,
+                                       device=device)
                 table[method].setdefault(ds, []).append(100 * m["test_accuracy"])
                 (out / "results.json").write_text(json.dumps(table, indent=2))
     path = out / "results.md"

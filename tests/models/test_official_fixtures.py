@@ -10,9 +10,13 @@ from dng.compat.official import (dng_classifier_from_official, encoder_from_offi
 from dng.models import image_views
 
 
-def _weights(d, dtype=torch.float32):
+def _weights(d, dtype=torch.float32, device="cpu"):
     return official_inputs_to_weights(d["inputs_e"], d["inputs_b"], d["config"]["act_num"]).to(
-        dtype=dtype)
+        device=device, dtype=dtype)
+
+
+def _close(actual, expected, **tol):
+    torch.testing.assert_close(actual.cpu(), expected, **tol)
 
 
 @pytest.mark.parametrize("name", ["siren_mnist_inrs.pt", "siren_cifar_inrs.pt"])
@@ -31,64 +35,62 @@ def test_siren_views_match_reference(load_fixture):
 
 
 @pytest.mark.parametrize("fuse", [True, False])
-def test_encoder(load_fixture, fuse):
+def test_encoder(load_fixture, fuse, dev):
     d = load_fixture("encoder_mnist.pt")
-    enc = encoder_from_official(d["state_dict"], d["config"])
+    enc = encoder_from_official(d["state_dict"], d["config"]).to(dev)
     for layers in enc.layers:
         for layer in layers:
             layer.fuse_input = fuse
     with torch.no_grad():
-        w = _weights(d)
+        w = _weights(d, device=dev)
         states = enc.node_states(w)
         out = enc(w)
-        torch.testing.assert_close(out, d["output"], atol=2e-5, rtol=0)
+        _close(out, d["output"], atol=2e-5, rtol=0)
         dbg = d["debug_first2"]
-        torch.testing.assert_close(enc.fourier(w.weights[0][0].T.reshape(-1)), dbg["fourier_e_sample0"][:64],
-                                   atol=1e-6, rtol=0)
+        _close(enc.fourier(w.weights[0][0].T.reshape(-1)), dbg["fourier_e_sample0"][:64],
+               atol=1e-6, rtol=0)
         for i, s in enumerate(states):
-            torch.testing.assert_close(s[:2], dbg[f"node_state_after_layernorm_pass0_layer{i}"],
-                                       atol=2e-5, rtol=0)
+            _close(s[:2], dbg[f"node_state_after_layernorm_pass0_layer{i}"], atol=2e-5, rtol=0)
         enc64 = enc.double()
-        out64 = enc64(_weights(d, torch.float64))
-    torch.testing.assert_close(out64, d["output_f64"], atol=1e-10, rtol=0)
+        out64 = enc64(_weights(d, torch.float64, dev))
+    _close(out64, d["output_f64"], atol=1e-10, rtol=0)
 
 
-def test_inr2jls(load_fixture):
+def test_inr2jls(load_fixture, dev):
     d = load_fixture("inr2jls_mnist.pt")
-    model = inr2jls_from_official(d["state_dict"], d["config"])
+    model = inr2jls_from_official(d["state_dict"], d["config"]).to(dev)
     with torch.no_grad():
-        w = _weights(d)
-        torch.testing.assert_close(model.encoder(w), d["encoder_readout"], atol=2e-5, rtol=0)
+        w = _weights(d, device=dev)
+        _close(model.encoder(w), d["encoder_readout"], atol=2e-5, rtol=0)
         latent = model.encode(w)
-        torch.testing.assert_close(latent, d["latent"], atol=1e-5, rtol=0)
-        recon = model(w)
-        torch.testing.assert_close(recon, d["recon"], atol=1e-5, rtol=0)
+        _close(latent, d["latent"], atol=1e-5, rtol=0)
+        recon = model(w).cpu()
+        _close(recon, d["recon"], atol=1e-5, rtol=0)
         loss = torch.nn.functional.mse_loss(recon, d["target_views"])
-        torch.testing.assert_close(loss, d["mse_loss_recon_vs_views"], atol=1e-6, rtol=1e-5)
+        _close(loss, d["mse_loss_recon_vs_views"], atol=1e-6, rtol=1e-5)
         m64 = model.double()
-        w64 = _weights(d, torch.float64)
-        torch.testing.assert_close(m64.encode(w64), d["latent_f64"], atol=1e-10, rtol=0)
-        torch.testing.assert_close(m64(w64), d["recon_f64"], atol=1e-10, rtol=0)
+        w64 = _weights(d, torch.float64, dev)
+        _close(m64.encode(w64), d["latent_f64"], atol=1e-10, rtol=0)
+        _close(m64(w64), d["recon_f64"], atol=1e-10, rtol=0)
 
 
-def test_latent_classifier(load_fixture):
+def test_latent_classifier(load_fixture, dev):
     d = load_fixture("classifier_mnist.pt")
-    head = latent_classifier_from_official(d["state_dict"], d["config"])
+    head = latent_classifier_from_official(d["state_dict"], d["config"]).to(dev)
+    x = d["input_latent"].to(dev)
     with torch.no_grad():
-        torch.testing.assert_close(head(d["input_latent"]), d["logits_per_view"], atol=1e-5, rtol=0)
-        summed = head.predict(d["input_latent"])
-        torch.testing.assert_close(summed, d["logits_view_sum"], atol=1e-5, rtol=0)
+        _close(head(x), d["logits_per_view"], atol=1e-5, rtol=0)
+        summed = head.predict(x).cpu()
+        _close(summed, d["logits_view_sum"], atol=1e-5, rtol=0)
         assert torch.equal(summed.argmax(1), d["pred"])
         h64 = head.double()
-        torch.testing.assert_close(h64(d["input_latent"].double()), d["logits_per_view_f64"],
-                                   atol=1e-10, rtol=0)
+        _close(h64(x.double()), d["logits_per_view_f64"], atol=1e-10, rtol=0)
 
 
-def test_encoder_only_classifier(load_fixture):
+def test_encoder_only_classifier(load_fixture, dev):
     d = load_fixture("dng_classifier_mnist.pt")
-    model = dng_classifier_from_official(d["state_dict"], d["config"])
+    model = dng_classifier_from_official(d["state_dict"], d["config"]).to(dev)
     with torch.no_grad():
-        torch.testing.assert_close(model(_weights(d)), d["logits"], atol=1e-5, rtol=0)
+        _close(model(_weights(d, device=dev)), d["logits"], atol=1e-5, rtol=0)
         m64 = model.double()
-        torch.testing.assert_close(m64(_weights(d, torch.float64)), d["logits_f64"], atol=1e-10,
-                                   rtol=0)
+        _close(m64(_weights(d, torch.float64, dev)), d["logits_f64"], atol=1e-10, rtol=0)

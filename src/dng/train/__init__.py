@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from dng.data.datasets import normalize_images
+from dng.device import module_device, resolve_device
 from dng.errors import DNGError
 from dng.models import INR2JLS, create
 from dng.models.heads import INR2JLSClassifier
@@ -231,24 +232,36 @@ def validation_subset(val, cfg: TrainConfig):
 
 
 @torch.no_grad()
+def predictions(model, data, batch_size: int = 256) -> tuple[torch.Tensor, torch.Tensor]:
+    """Predicted classes and true labels ``(M,)`` (on the CPU) over all of ``data``; batches
+    run on the model's device."""
+    dev = module_device(model)
+    preds, labels = [], []
+    for w, y, _ in data.batches(batch_size, device=dev):
+        preds.append(model.predict(w).argmax(1).cpu())
+        labels.append(y.cpu())
+    return torch.cat(preds), torch.cat(labels)
+
+
+@torch.no_grad()
+def recon_errors(model, data, batch_size: int = 64) -> torch.Tensor:
+    """Per-INR reconstruction MSE ``(M,)`` (on the CPU) of a stage-1 model over all of
+    ``data`` (see :func:`recon_mse`); batches run on the model's device."""
+    dev = module_device(model)
+    return torch.cat([recon_mse(model, w, u8).cpu()
+                      for w, _, u8 in data.batches(batch_size, device=dev)])
+
+
 def evaluate(model, cfg: TrainConfig, data) -> dict:
-    """Metrics over all of ``data`` (see :func:`validation_subset`): ``loss`` and ``psnr`` for
-    stage 1, ``accuracy`` otherwise."""
+    """Metrics over all of ``data`` (see :func:`validation_subset`): ``loss`` (mean MSE) and
+    ``psnr`` (mean per-INR PSNR) for stage 1, ``accuracy`` otherwise. Leaves the model in eval
+    mode."""
     model.eval()
-    tot, n, correct, losses = 0.0, 0, 0, []
-    stage1 = cfg.model in STAGE1_MODELS
-    for w, y, u8 in data.batches(eval_batch_size(cfg)):
-        if stage1:
-            mse = recon_mse(model, w, u8)
-            tot += float(mse.sum())
-            losses.append(psnr_from_mse(mse))
-        else:
-            logits = model.predict(w)
-            correct += int((logits.argmax(1) == y).sum())
-        n += len(y)
-    if stage1:
-        return {"loss": tot / n, "psnr": float(torch.cat(losses).mean())}
-    return {"accuracy": correct / n}
+    if cfg.model in STAGE1_MODELS:
+        mse = recon_errors(model, data, eval_batch_size(cfg))
+        return {"loss": float(mse.mean()), "psnr": float(psnr_from_mse(mse).mean())}
+    pred, label = predictions(model, data, eval_batch_size(cfg))
+    return {"accuracy": float((pred == label).float().mean())}
 
 
 def _objective(metrics: dict) -> float:
@@ -265,9 +278,13 @@ def save_checkpoint(path: Path, **state) -> None:
 # ------------------------------------------------------------------------------ the loop
 
 def train(zoo_dir: str | Path, out: str | Path, cfg: TrainConfig, resume: bool = False,
-          progress: bool = True, log=print) -> dict:
-    """Train one job; returns the final metrics dict (also written to ``out/train.json``)."""
+          progress: bool = True, log=print, device: str | torch.device = "cpu") -> dict:
+    """Train one job; returns the final metrics dict (also written to ``out/train.json``).
+
+    ``device``: where the model and its batches live (the zoo stays in host memory; each
+    batch is copied over). A run may be resumed on another device."""
     out = Path(out)
+    dev = resolve_device(device)
     zoo = Zoo(zoo_dir)
     if zoo.num_classes < 2 and cfg.model not in STAGE1_MODELS:
         raise DNGError(f"{zoo_dir}: classification needs labels (the zoo has none)")
@@ -280,7 +297,7 @@ def train(zoo_dir: str | Path, out: str | Path, cfg: TrainConfig, resume: bool =
     max_copy = cfg.copies
     train_data = zoo.load("train", max_copy=max_copy)
     val_data = validation_subset(zoo.load("val", max_copy=0), cfg)
-    model = build_model(cfg, zoo)
+    model = build_model(cfg, zoo).to(dev)
     params = [p for p in model.parameters() if p.requires_grad]
     opt_cls = torch.optim.AdamW if cfg.optimizer == "adamw" else torch.optim.Adam
     opt = opt_cls(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
@@ -295,6 +312,8 @@ def train(zoo_dir: str | Path, out: str | Path, cfg: TrainConfig, resume: bool =
         step, best, elapsed = int(st["step"]), float(st["best"]), float(st["elapsed"])
         best_metrics = json.loads(st["best_metrics"])
         torch.set_rng_state(st["torch_rng"])
+        if dev.type == "cuda" and "cuda_rng" in st:
+            torch.cuda.set_rng_state(st["cuda_rng"], dev)
     atomic_write_json(out / "config.json", asdict(cfg))
     metrics_path = out / "metrics.csv"
     if not metrics_path.exists() or not resume:
@@ -327,9 +346,7 @@ def train(zoo_dir: str | Path, out: str | Path, cfg: TrainConfig, resume: bool =
             perm_cache.clear()
             g = torch.Generator().manual_seed(cfg.seed * 1_000_003 + e)
             perm_cache[e] = torch.randperm(n_train, generator=g)
-        idx = perm_cache[e][k * cfg.batch_size:(k + 1) * cfg.batch_size]
-        return (train_data.weights[idx], train_data.label[idx],
-                train_data.images[train_data.image_index[idx]])
+        return train_data.batch(perm_cache[e][k * cfg.batch_size:(k + 1) * cfg.batch_size], dev)
 
     model.train()
     while step < cfg.steps and time.perf_counter() - t_start < budget:
@@ -348,7 +365,7 @@ def train(zoo_dir: str | Path, out: str | Path, cfg: TrainConfig, resume: bool =
         opt.step()
         step += 1
         n_seen += len(y)
-        running += loss.item()
+        running = running + loss.detach()  # stays on the device: no sync per step
         n_run += 1
         last = step >= cfg.steps or time.perf_counter() - t_start >= budget
         if step % cfg.eval_every == 0 or last:
@@ -356,6 +373,7 @@ def train(zoo_dir: str | Path, out: str | Path, cfg: TrainConfig, resume: bool =
             model.train()
             secs = time.perf_counter() - t_start
             val = m.get("accuracy", m.get("psnr"))
+            running = float(running)
             with open(metrics_path, "a", newline="") as f:
                 csv.writer(f).writerow([step, f"{secs:.1f}", f"{running / max(n_run, 1):.6f}",
                                         f"{val:.6f}", f"{opt.param_groups[0]['lr']:.3g}"])
@@ -370,11 +388,15 @@ def train(zoo_dir: str | Path, out: str | Path, cfg: TrainConfig, resume: bool =
             save_checkpoint(ckpt, model=model.state_dict(), optimizer=opt.state_dict(), step=step,
                             best=best, best_metrics=json.dumps(best_metrics),
                             elapsed=time.perf_counter() - t_start,
-                            torch_rng=torch.get_rng_state(), version=CKPT_VERSION)
+                            torch_rng=torch.get_rng_state(), version=CKPT_VERSION,
+                            **({"cuda_rng": torch.cuda.get_rng_state(dev)}
+                               if dev.type == "cuda" else {}))
             if bar:
                 bar.set_postfix_str(f"val {val:.4f}")
         if bar:
             bar.update(1)
+            if step % 20:  # reading the loss waits for the device: only now and then
+                continue
             rate = n_seen / max(time.perf_counter() - t_start - elapsed, 1e-9)
             post = f"loss {loss.item():.4f}, {rate:.0f} INR/s"
             if budget < math.inf:  # the wall-clock budget ends the run before cfg.steps
@@ -385,7 +407,7 @@ def train(zoo_dir: str | Path, out: str | Path, cfg: TrainConfig, resume: bool =
         bar.close()
     if tb:
         tb.close()
-    result = {"zoo": str(zoo_dir), "steps": step, "train_seconds": time.perf_counter() - t_start,
+    result = {"zoo": str(zoo_dir), "device": str(dev), "steps": step, "train_seconds": time.perf_counter() - t_start,
               "best_val": best_metrics, "params": sum(p.numel() for p in model.parameters()),
               "trainable_params": sum(p.numel() for p in params)}
     atomic_write_json(out / "train.json", result)

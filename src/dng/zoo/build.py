@@ -15,6 +15,7 @@ from typing import Callable
 import torch
 
 from dng.data.datasets import TRAIN, ImageSet, normalize_images
+from dng.device import resolve_device
 from dng.errors import ZooError
 from dng.weights import MLPWeights
 from dng.zoo.fit import FitRecipe, fit_sirens
@@ -54,17 +55,18 @@ def _shard_seed(seed: int, shard: int) -> int:
 
 
 def _fit_shard(targets_u8: torch.Tensor, spec: SirenSpec, recipe: FitRecipe, seed: int,
-               shard: int, progress: ProgressFn | None = None):
-    """Fit one shard (deterministic given seed and shard id)."""
-    targets = normalize_images(targets_u8)
+               shard: int, progress: ProgressFn | None = None, device: str = "cpu"):
+    """Fit one shard on ``device`` (deterministic given seed and shard id: the initial
+    weights are drawn on the CPU); returns CPU tensors."""
+    targets = normalize_images(targets_u8.to(device))
     gen = torch.Generator().manual_seed(_shard_seed(seed, shard))
     parts, psnrs = [], []
     for i in range(0, len(targets), recipe.chunk):
         w, p = fit_sirens(targets[i:i + recipe.chunk], spec, recipe, gen)
-        parts.append(w)
-        psnrs.append(p)
+        parts.append(w.to("cpu"))
+        psnrs.append(p.cpu())
         if progress:
-            progress(len(p), float(p.mean()))
+            progress(len(p), float(psnrs[-1].mean()))
     return MLPWeights.cat(parts), torch.cat(psnrs).float()
 
 
@@ -86,13 +88,16 @@ def default_workers() -> int:
 def build_zoo(images: ImageSet, out: str | Path, spec: SirenSpec | None = None,
               recipe: FitRecipe | None = None, copies: int = 0, seed: int = 0,
               shard_size: int = 1024, progress: ProgressFn | None = None,
-              workers: int = 1) -> Zoo:
+              workers: int = 1, device: str = "cpu") -> Zoo:
     """Fit (or finish fitting) a zoo into ``out``; returns the opened :class:`Zoo`.
 
     ``workers > 1`` fits shards in that many single-threaded processes; the result is the
-    same as with one worker (each shard has its own seed).
+    same as with one worker (each shard has its own seed). On an accelerator (``device``
+    other than the CPU) one process fits the shards in turn and ``workers`` is ignored; give
+    the recipe a large ``chunk`` (e.g. 1024) there, so that each step is one big batch.
     """
     out = Path(out)
+    dev = resolve_device(device)
     C, H, W = images.image_shape
     spec = spec or SirenSpec.for_image(C)
     recipe = recipe or FitRecipe()
@@ -150,10 +155,10 @@ def build_zoo(images: ImageSet, out: str | Path, spec: SirenSpec | None = None,
         manifest["fit_seconds"] += seconds
         atomic_write_json(mpath, manifest)
 
-    if workers <= 1 or len(todo) <= 1:
+    if workers <= 1 or len(todo) <= 1 or dev.type != "cpu":
         for shard in todo:
             t0 = now()
-            weights, psnr = _fit_shard(*shard_args(shard), progress=progress)
+            weights, psnr = _fit_shard(*shard_args(shard), progress=progress, device=dev)
             store(shard, weights, psnr, now() - t0)
     else:
         import multiprocessing as mp

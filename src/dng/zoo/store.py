@@ -93,16 +93,24 @@ class ZooArrays:
         idx = self.image_index if index is None else self.image_index[index]
         return self.images[idx]
 
+    def batch(self, index: torch.Tensor, device: torch.device | str | None = None
+              ) -> tuple[MLPWeights, torch.Tensor, torch.Tensor]:
+        """``(weights, labels, images_uint8)`` of the INRs at ``index``, on ``device``."""
+        w, y, u8 = self.weights[index], self.label[index], self.images[self.image_index[index]]
+        if device is not None:
+            w, y, u8 = w.to(device), y.to(device), u8.to(device)
+        return w, y, u8
+
     def batches(self, batch_size: int, shuffle: bool = False,
-                generator: torch.Generator | None = None, drop_last: bool = False
+                generator: torch.Generator | None = None, drop_last: bool = False,
+                device: torch.device | str | None = None
                 ) -> Iterator[tuple[MLPWeights, torch.Tensor, torch.Tensor]]:
-        """Yield ``(weights, labels, images_uint8)`` batches."""
+        """Yield ``(weights, labels, images_uint8)`` batches (moved to ``device`` if given)."""
         n = len(self)
         order = torch.randperm(n, generator=generator) if shuffle else torch.arange(n)
         stop = n - n % batch_size if drop_last else n
         for i in range(0, stop, batch_size):
-            idx = order[i:i + batch_size]
-            yield self.weights[idx], self.label[idx], self.images[self.image_index[idx]]
+            yield self.batch(order[i:i + batch_size], device)
 
 
 class Zoo:
