@@ -36,7 +36,7 @@ def cmd_fit(args) -> None:
     resolve_device(args.device)  # a bad --device fails before any output
     images = limit_per_split(load_dataset(args.dataset, args.data_dir), args.limit)
     spec = SirenSpec.for_image(images.image_shape[0], tuple(args.hidden), args.omega)
-    recipe = FitRecipe(steps=args.steps, lr=args.lr, chunk=args.chunk)
+    recipe = FitRecipe(steps=args.steps, lr=args.lr, schedule=args.schedule, chunk=args.chunk)
     args.workers = args.workers or default_workers()
     total = len(plan_units(images, args.copies)[0])
     bar, update = _progress_bar(total, f"fit {images.name}")
@@ -164,6 +164,9 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--out", required=True, help="zoo directory")
     f.add_argument("--steps", type=int, default=70)
     f.add_argument("--lr", type=float, default=1.2e-2)
+    f.add_argument("--schedule", default="cosine", choices=["cosine", "constant"],
+                   help="learning-rate schedule of the fit (the reference zoo: --steps 300 "
+                        "--lr 1e-3 --schedule constant)")
     f.add_argument("--copies", type=int, default=0, help="extra random-init INRs per training image")
     f.add_argument("--limit", type=int, help="use at most N images of each split")
     f.add_argument("--seed", type=int, default=0)
