@@ -3,7 +3,7 @@
     python benchmarks/fit_throughput.py --data-dir DIR [--n 2048] [--baseline-n 8]
 
 Measures, in one run:
-1. ``dng.zoo.build_zoo`` on the first ``n`` MNIST images (2→32→32→1, default recipe): INR/s
+1. ``dng.zoo.build_zoo`` on the first ``n`` MNIST images (2→32→32→1, `fast` recipe by default): INR/s
    end to end (reading images, fitting, writing safetensors shards, statistics), PSNR mean/p5.
 2. A plain one-image-at-a-time loop — ``nn.Module`` SIREN + ``torch.optim.Adam`` (lr 1e-3,
    the reference recipe) — on ``baseline-n`` of the same images, each trained until its PSNR
@@ -25,6 +25,7 @@ from torch import nn
 
 from dng.data import load_dataset, normalize_images
 from dng.zoo import FitRecipe, build_zoo
+from dng.zoo.fit import RECIPES
 from dng.zoo.build import default_workers
 from dng.zoo.siren import SirenSpec, grid_coords
 
@@ -72,8 +73,9 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=2048)
     ap.add_argument("--baseline-n", type=int, default=8)
     ap.add_argument("--max-steps", type=int, default=3000)
-    ap.add_argument("--steps", type=int, default=FitRecipe.steps)
-    ap.add_argument("--lr", type=float, default=FitRecipe.lr)
+    ap.add_argument("--steps", type=int, default=RECIPES["fast"]["steps"])
+    ap.add_argument("--lr", type=float, default=RECIPES["fast"]["lr"])
+    ap.add_argument("--schedule", default=RECIPES["fast"]["schedule"])
     ap.add_argument("--workers", type=int, default=default_workers())
     args = ap.parse_args()
 
@@ -85,7 +87,8 @@ def main() -> None:
     out = tempfile.mkdtemp(prefix="dng-fit-bench-")
     try:
         t0 = time.perf_counter()
-        zoo = build_zoo(sub, os.path.join(out, "zoo"), spec, FitRecipe(steps=args.steps, lr=args.lr),
+        zoo = build_zoo(sub, os.path.join(out, "zoo"), spec, FitRecipe(steps=args.steps, lr=args.lr,
+                                                                  schedule=args.schedule),
                         shard_size=256, workers=args.workers)
         dt = time.perf_counter() - t0
         psnr = zoo.arrays().psnr.double()

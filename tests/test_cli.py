@@ -14,6 +14,11 @@ def test_fit_info_show(tmp_path, capsys):
     # rerunning a finished job is a no-op that reports the same zoo
     assert main(["fit", "--dataset", "digits", "--out", str(out), "--limit", "4", "--steps",
                  "3", "--copies", "1"]) == 0
+    assert json.loads((out / "zoo.json").read_text())["recipe"] == {
+        "steps": 3, "lr": 1e-3, "schedule": "constant", "chunk": 32}  # reference, steps overridden
+    assert main(["fit", "--dataset", "digits", "--out", str(tmp_path / "fast"), "--limit", "2",
+                 "--recipe", "fast", "--steps", "2"]) == 0
+    assert json.loads((tmp_path / "fast" / "zoo.json").read_text())["recipe"]["lr"] == 1.2e-2
     assert main(["zoo-info", str(out), "--verify"]) == 0
     assert "all files match" in capsys.readouterr().out
     assert main(["show", str(out), "--n", "4"]) == 0

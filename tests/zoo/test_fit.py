@@ -52,7 +52,8 @@ def test_fitting_reaches_high_psnr_on_a_smooth_image():
     lin = torch.linspace(-1, 1, 16)
     yy, xx = torch.meshgrid(lin, lin, indexing="ij")
     img = torch.stack([torch.sin(2 * xx) * yy, xx * yy])[:, None]  # 2 images
-    w, p = fit_sirens(img, spec, FitRecipe(steps=60), torch.Generator().manual_seed(0))
+    w, p = fit_sirens(img, spec, FitRecipe.named("fast", steps=60),
+                      torch.Generator().manual_seed(0))
     assert p.shape == (2,) and (p > 35).all()
     rec = render(w, spec, 16, 16)
     mse = (rec - img).pow(2).mean((1, 2, 3))
@@ -67,3 +68,15 @@ def test_fit_rejects_bad_targets():
     bad[0, 0, 0, 0] = float("nan")
     with pytest.raises(ShapeError, match="NaN"):
         fit_sirens(bad, spec)
+
+
+def test_named_recipes():
+    assert FitRecipe() == FitRecipe.named("reference")  # the default is the reference's
+    assert FitRecipe.named("reference").to_dict() == {"steps": 300, "lr": 1e-3,
+                                                      "schedule": "constant", "chunk": 32}
+    fast = FitRecipe.named("fast", steps=None, chunk=8)  # None = keep the recipe's value
+    assert (fast.steps, fast.lr, fast.schedule, fast.chunk) == (70, 1.2e-2, "cosine", 8)
+    assert fast.lr_at(0) == 1.2e-2 and fast.lr_at(70) < 1e-9
+    assert FitRecipe().lr_at(0) == FitRecipe().lr_at(299) == 1e-3
+    with pytest.raises(ShapeError, match="unknown fit recipe 'slow'"):
+        FitRecipe.named("slow")
