@@ -66,7 +66,30 @@ def _reset_uniform(module: nn.Module, dim: int) -> None:
         nn.init.uniform_(p, -bound, bound)
 
 
-class GRUCell(nn.Module):
+class _RecurrentCell(nn.Module):
+    r"""What the recurrent cells share: :math:`h' = \mathrm{update}(g_x, g_h, m)` with
+    :math:`g_x = W_x x + c_x` (or a precomputed ``gx``, when the input projection has been
+    composed with the layer before it) and :math:`g_h = W_h m + c_h`; every parameter from
+    ``U(±1/√D)``. Subclasses provide ``input_map``, ``hidden_map`` and :meth:`update`."""
+
+    dim: int
+    input_map: nn.Linear
+    hidden_map: nn.Linear
+
+    def reset_parameters(self) -> None:
+        _reset_uniform(self, self.dim)
+
+    def update(self, gx: torch.Tensor, gh: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def forward(self, x: torch.Tensor | None, m: torch.Tensor,
+                gx: torch.Tensor | None = None) -> torch.Tensor:
+        if gx is None:
+            gx = self.input_map(x)
+        return self.update(gx, self.hidden_map(m), m)
+
+
+class GRUCell(_RecurrentCell):
     r"""GRU update with the *bias embedding as input* and the *message as hidden state*.
 
     .. math::
@@ -74,8 +97,7 @@ class GRUCell(nn.Module):
         r = \sigma(g_{x,r} + g_{h,r}),\; z = \sigma(g_{x,z} + g_{h,z}),\;
         n = \tanh(g_{x,n} + r \odot g_{h,n}),\; h' = (1 - z) \odot n + z \odot m
 
-    Shapes: ``x, m (..., D)`` → ``(..., D)``. ``gx`` may be passed precomputed (when the
-    input projection has been composed with the layer before it).
+    Shapes: ``x, m (..., D)`` → ``(..., D)``.
     """
 
     def __init__(self, dim: int):
@@ -85,14 +107,7 @@ class GRUCell(nn.Module):
         self.hidden_map = nn.Linear(dim, 3 * dim)
         self.reset_parameters()
 
-    def reset_parameters(self) -> None:
-        _reset_uniform(self, self.dim)
-
-    def forward(self, x: torch.Tensor | None, m: torch.Tensor,
-                gx: torch.Tensor | None = None) -> torch.Tensor:
-        if gx is None:
-            gx = self.input_map(x)
-        gh = self.hidden_map(m)
+    def update(self, gx: torch.Tensor, gh: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
         xr, xz, xn = gx.chunk(3, dim=-1)
         hr, hz, hn = gh.chunk(3, dim=-1)
         r = torch.sigmoid(xr + hr)
@@ -101,8 +116,10 @@ class GRUCell(nn.Module):
         return (1 - z) * n + z * m
 
 
-class ReLURNNCell(nn.Module):
-    r"""Plain recurrent update: :math:`h' = \mathrm{ReLU}(W_x x + c_x + W_h m + c_h)`."""
+class ReLURNNCell(_RecurrentCell):
+    r"""Plain recurrent update: :math:`h' = \mathrm{ReLU}(W_x x + c_x + W_h m + c_h)`.
+
+    Its Linears keep the reference's names (``input_lin``, ``hidden_lin``)."""
 
     def __init__(self, dim: int):
         super().__init__()
@@ -115,14 +132,12 @@ class ReLURNNCell(nn.Module):
     def input_map(self) -> nn.Linear:
         return self.input_lin
 
-    def reset_parameters(self) -> None:
-        _reset_uniform(self, self.dim)
+    @property
+    def hidden_map(self) -> nn.Linear:
+        return self.hidden_lin
 
-    def forward(self, x: torch.Tensor | None, m: torch.Tensor,
-                gx: torch.Tensor | None = None) -> torch.Tensor:
-        if gx is None:
-            gx = self.input_lin(x)
-        return torch.relu(gx + self.hidden_lin(m))
+    def update(self, gx: torch.Tensor, gh: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
+        return torch.relu(gx + gh)
 
 
 CELLS = {"gru": GRUCell, "rnn": ReLURNNCell}
