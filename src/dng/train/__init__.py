@@ -407,7 +407,8 @@ def train(zoo_dir: str | Path, out: str | Path, cfg: TrainConfig, resume: bool =
         bar.close()
     if tb:
         tb.close()
-    result = {"zoo": str(zoo_dir), "device": str(dev), "steps": step, "train_seconds": time.perf_counter() - t_start,
+    result = {"zoo": str(zoo_dir), "device": str(dev), "steps": step,
+              "train_seconds": time.perf_counter() - t_start,
               "best_val": best_metrics, "params": sum(p.numel() for p in model.parameters()),
               "trainable_params": sum(p.numel() for p in params)}
     atomic_write_json(out / "train.json", result)
