@@ -31,7 +31,8 @@ VARIANTS = {
     "rotflip": ("inr2jls", {"augment": "rotflip"}),
     "inr2inr": ("inr2jls", {"model": "inr2inr", "augment": "none"}),
     "encoder-only": ("dng-encoder", {}),
-    "no-latent-generator": ("inr2jls", {"latent_generator": "false"}),
+    # 6 views, like the INR2JLS row it is compared with (the cpu preset now has one view)
+    "no-latent-generator": ("inr2jls", {"latent_generator": "false", "augment": "rotflip"}),
 }
 GROUPS = (("augmentation", ("none", "noise", "rotflip")),
           ("architecture", ("rotflip", "inr2inr", "encoder-only", "no-latent-generator")))

@@ -86,7 +86,7 @@ def write_report(out: Path, zoo: Zoo, metrics: dict, seconds: float) -> Path:
     lines += ["", "## INR2JLS (stage 1 + stage 2, `cpu` preset)", "",
               f"- test accuracy: **{100 * metrics['test_accuracy']:.2f} %** "
               f"(val {100 * metrics['val_accuracy']:.2f} %)",
-              f"- reconstruction PSNR of the 6 views (test): {metrics['test_psnr']:.2f} dB",
+              f"- reconstruction PSNR of the decoded views (test): {metrics['test_psnr']:.2f} dB",
               f"- parameters: {metrics['params']:,}", f"- wall time of the whole demo: {seconds:.0f} s",
               "", "![zoo](zoo.png)", "", "![reconstructions](inr2jls/stage2/reconstructions.png)", "",
               "![confusion](inr2jls/stage2/confusion.png)", "",

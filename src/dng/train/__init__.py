@@ -90,11 +90,14 @@ class TrainConfig:
                        optimizer="adamw", weight_decay=5e-4, emb_dim=128, fourier_dim=128,
                        eval_every=2000)
         if preset == "cpu":
-            # sized for 2 cores: D=128, F=64, latent 64 — see benchmarks/RESULTS.md.
+            # sized for 2 cores: D=128, F=64, latent 64, one image view (augment=none: 3.6×
+            # the stage-1 steps of the 6 views, and ahead of them at 20 min on all three
+            # datasets) — see benchmarks/RESULTS.md §5.4.
             # Validation on a fixed random 16 batches (1 024 INRs for stage 1, 4 096
             # otherwise) leaves a short budget to training; `dng eval` scores the selected
             # checkpoint on the full splits.
-            common = dict(model=model, preset=preset, lr=1e-3, warmup_base=1.0, eval_batches=16)
+            common = dict(model=model, preset=preset, lr=1e-3, warmup_base=1.0, eval_batches=16,
+                          augment="none")
             if model in STAGE1_MODELS:
                 return cls(batch_size=32, **common)
             if model == STAGE2:
