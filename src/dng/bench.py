@@ -28,6 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.flop_counter import FlopCounterMode
 
+from dng.device import synchronize
 from dng.models import INR2JLS, INR2JLSConfig, create
 from dng.models.encoder import EncoderConfig
 from dng.models.heads import INR2JLSClassifier
@@ -140,20 +141,15 @@ class _PeakHeap:
         self.thread.join()
 
 
-def _sync(device):
-    if torch.device(device).type == "cuda":
-        torch.cuda.synchronize()
-
-
 def time_fn(fn, device, repeats: int, warmup: int = 2) -> float:
     for _ in range(warmup):
         fn()
-    _sync(device)
+    synchronize(device)
     times = []
     for _ in range(repeats):
         t = time.perf_counter()
         fn()
-        _sync(device)
+        synchronize(device)
         times.append(time.perf_counter() - t)
     return statistics.median(times)
 

@@ -1,5 +1,5 @@
 """Where computation runs. Every job takes a ``device`` (``cpu``, ``cuda``, ``cuda:1``, ``mps`` or
-``auto``) and moves its model and batches there; nothing in ``dng`` calls ``.cuda()``."""
+``auto``) and moves its model and batches there with ``.to(device)``; no device is hard-coded."""
 
 from __future__ import annotations
 
@@ -48,8 +48,9 @@ def module_device(module: torch.nn.Module) -> torch.device:
     return torch.device("cpu")
 
 
-def synchronize(device: torch.device) -> None:
+def synchronize(device: torch.device | str) -> None:
     """Wait for queued kernels (for honest wall-clock timings on accelerators)."""
+    device = torch.device(device)
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     elif device.type == "mps":

@@ -143,8 +143,7 @@ def evaluate_run(run: str | Path, zoo_dir: str | Path | None = None,
         n = min(2000, len(test))
         sub = test.select(torch.arange(n))
         with torch.no_grad():
-            lat = torch.cat([stage1.encode(w).cpu()
-                             for w, _, _ in sub.batches(256, device=dev)])
+            lat = torch.cat([stage1.encode(w).cpu() for w in sub.weight_batches(256, dev)])
         plot_latents(lat, sub.label, run / "latents_pca.png")
     plot_curves([run] + ([Path(cfg.from_run)] if cfg.model == STAGE2 and cfg.from_run else []),
                 run / "curves.png")

@@ -90,9 +90,9 @@ class TrainConfig:
                        optimizer="adamw", weight_decay=5e-4, emb_dim=128, fourier_dim=128,
                        eval_every=2000)
         if preset == "cpu":
-            # sized for 2 cores: D=128, F=64, latent 64, one image view (augment=none: 3.6×
-            # the stage-1 steps of the 6 views, and ahead of them at 20 min on all three
-            # datasets) — see benchmarks/RESULTS.md §5.4.
+            # sized for 2 cores: D=128, F=64, latent 64, one image view (augment=none:
+            # 3.0–3.6× the stage-1 steps of the 6 views; at 20 min ahead of them on
+            # Fashion-MNIST and CIFAR-10, level on MNIST) — see benchmarks/RESULTS.md §5.4.
             # Validation on a fixed random 16 batches (1 024 INRs for stage 1, 4 096
             # otherwise) leaves a short budget to training; `dng eval` scores the selected
             # checkpoint on the full splits.
@@ -236,14 +236,11 @@ def validation_subset(val, cfg: TrainConfig):
 
 @torch.no_grad()
 def predictions(model, data, batch_size: int = 256) -> tuple[torch.Tensor, torch.Tensor]:
-    """Predicted classes and true labels ``(M,)`` (on the CPU) over all of ``data``; batches
-    run on the model's device."""
+    """Predicted classes and true labels ``(M,)`` (on the CPU) over all of ``data``; only the
+    weights travel to the model's device."""
     dev = module_device(model)
-    preds, labels = [], []
-    for w, y, _ in data.batches(batch_size, device=dev):
-        preds.append(model.predict(w).argmax(1).cpu())
-        labels.append(y.cpu())
-    return torch.cat(preds), torch.cat(labels)
+    preds = [model.predict(w).argmax(1).cpu() for w in data.weight_batches(batch_size, dev)]
+    return torch.cat(preds), data.label
 
 
 @torch.no_grad()

@@ -101,6 +101,13 @@ class ZooArrays:
             w, y, u8 = w.to(device), y.to(device), u8.to(device)
         return w, y, u8
 
+    def weight_batches(self, batch_size: int, device: torch.device | str | None = None
+                       ) -> Iterator[MLPWeights]:
+        """The weights alone, in order, ``batch_size`` INRs at a time (on ``device``)."""
+        for i in range(0, len(self), batch_size):
+            w = self.weights[i:i + batch_size]
+            yield w if device is None else w.to(device)
+
     def batches(self, batch_size: int, shuffle: bool = False,
                 generator: torch.Generator | None = None, drop_last: bool = False,
                 device: torch.device | str | None = None
