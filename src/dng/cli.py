@@ -11,26 +11,11 @@ from pathlib import Path
 from dng.errors import DNGError
 
 
-def _progress_bar(total: int, desc: str):
-    from tqdm import tqdm
-
-    bar = tqdm(total=total, desc=desc, unit="INR", dynamic_ncols=True, file=sys.stderr)
-    state = {"n": 0, "psnr": 0.0, "t0": time.perf_counter()}
-
-    def update(n: int, mean_psnr: float) -> None:
-        state["psnr"] = (state["psnr"] * state["n"] + mean_psnr * n) / (state["n"] + n)
-        state["n"] += n
-        rate = state["n"] / max(time.perf_counter() - state["t0"], 1e-9)
-        bar.set_postfix_str(f"{rate:.1f} INR/s, PSNR {state['psnr']:.2f} dB", refresh=False)
-        bar.update(n)
-
-    return bar, update
-
-
 def cmd_fit(args) -> None:
     from dng.data import load_dataset
     from dng.device import resolve_device
     from dng.zoo import FitRecipe, SirenSpec, build_zoo, limit_per_split
+    from dng.pipeline import fit_progress
     from dng.zoo.build import default_workers, plan_units
 
     resolve_device(args.device)  # a bad --device fails before any output
@@ -40,7 +25,7 @@ def cmd_fit(args) -> None:
                              chunk=args.chunk)
     args.workers = args.workers or default_workers()
     total = len(plan_units(images, args.copies)[0])
-    bar, update = _progress_bar(total, f"fit {images.name}")
+    bar, update = fit_progress(total, f"fit {images.name}")
     t0 = time.perf_counter()
     try:
         zoo = build_zoo(images, args.out, spec, recipe, args.copies, args.seed,
@@ -135,7 +120,8 @@ def cmd_eval(args) -> None:
 def cmd_demo(args) -> None:
     from dng.pipeline import demo
 
-    demo(args.out, args.minutes, args.limit, device=args.device)
+    demo(args.out, (args.stage1_steps, args.stage2_steps), args.limit, args.copies,
+         device=args.device)
 
 
 def cmd_reproduce(args) -> None:
@@ -240,7 +226,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     dm = sub.add_parser("demo", help="the full pipeline on the embedded digits set (offline)")
     dm.add_argument("--out", default="runs/demo")
-    dm.add_argument("--minutes", type=float, default=6.0, help="training budget (both stages)")
+    dm.add_argument("--stage1-steps", type=int, default=600,
+                    help="INR2JLS stage-1 steps of each of the two runs")
+    dm.add_argument("--stage2-steps", type=int, default=300,
+                    help="stage-2 (classifier) steps of each run")
+    dm.add_argument("--copies", type=int, default=1,
+                    help="extra random-init INRs per training image")
     dm.add_argument("--limit", type=int, help="images per split (quick runs)")
     _device_arg(dm)
     dm.set_defaults(fn=cmd_demo)

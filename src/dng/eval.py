@@ -20,9 +20,9 @@ from dng.zoo.fit import psnr_from_mse
 from dng.zoo.store import atomic_write_json
 
 
-def recon_psnr(model, data, batch: int = 64) -> float:
+def recon_psnr(model, data, batch: int = 64, progress: str | None = None) -> float:
     """Mean per-INR PSNR (dB) of a stage-1 model's decoded views over ``data``."""
-    return float(psnr_from_mse(recon_errors(model, data, batch)).mean())
+    return float(psnr_from_mse(recon_errors(model, data, batch, progress)).mean())
 
 
 def confusion(pred: torch.Tensor, label: torch.Tensor, k: int) -> torch.Tensor:
@@ -56,22 +56,33 @@ def plot_confusion(cm: torch.Tensor, classes: list[str], path: Path) -> None:
     plt.close(fig)
 
 
-def plot_curves(runs: list[Path], path: Path) -> None:
+def read_curve(run: Path) -> dict[str, list[float]]:
+    """A run's ``metrics.csv`` as columns (``step``, ``train_loss``, ``val_metric``, …)."""
+    with open(Path(run) / "metrics.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    return {k: [float(r[k]) for r in rows] for k in (rows[0] if rows else {})}
+
+
+def plot_curves(runs: list[Path], path: Path, labels: list[str] | None = None) -> None:
+    """One row per run: training loss and the validation metric (PSNR for stage-1 runs,
+    accuracy otherwise) at every evaluation, with markers."""
     plt = _plt()
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
-    for run in runs:
-        rows = list(csv.DictReader(open(run / "metrics.csv")))
-        if not rows:
-            continue
-        steps = [int(r["step"]) for r in rows]
-        axes[0].plot(steps, [float(r["train_loss"]) for r in rows], label=run.name)
-        axes[1].plot(steps, [float(r["val_metric"]) for r in rows], label=run.name)
-    axes[0].set_title("train loss")
-    axes[0].set_yscale("log")
-    axes[1].set_title("validation (PSNR dB or accuracy)")
-    for a in axes:
-        a.set_xlabel("step")
-        a.legend(fontsize=7)
+    labels = labels or [Path(r).name for r in runs]
+    fig, axes = plt.subplots(len(runs), 2, figsize=(9, 2.8 * len(runs)), squeeze=False)
+    for (ax_loss, ax_val), run, label in zip(axes, runs, labels):
+        c = read_curve(run)
+        stage1 = load_config(run).model in STAGE1_MODELS
+        if c:
+            ax_loss.plot(c["step"], c["train_loss"], marker="o", ms=3)
+            ax_val.plot(c["step"], [v if stage1 else 100 * v for v in c["val_metric"]],
+                        marker="o", ms=3, color="C1")
+        ax_loss.set_title(f"{label}: training loss", fontsize=9)
+        ax_loss.set_yscale("log")
+        ax_val.set_title(f"{label}: validation {'PSNR (dB)' if stage1 else 'accuracy (%)'}",
+                         fontsize=9)
+        for a in (ax_loss, ax_val):
+            a.set_xlabel("step")
+            a.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
@@ -95,11 +106,13 @@ def plot_latents(latents: torch.Tensor, labels: torch.Tensor, path: Path) -> Non
 
 
 def evaluate_run(run: str | Path, zoo_dir: str | Path | None = None,
-                 limit: int | None = None, device: str | torch.device = "cpu") -> dict:
+                 limit: int | None = None, device: str | torch.device = "cpu",
+                 progress: bool = True) -> dict:
     """Write ``RUN/metrics.json`` and PNGs; return the metrics.
 
     ``limit``: evaluate on the first ``limit`` INRs of the val and test splits only (recorded
-    in the metrics as ``eval_limit``). ``device``: where the model runs."""
+    in the metrics as ``eval_limit``). ``device``: where the model runs; ``progress``: show a
+    progress bar per pass over a split."""
     from dng.report import image_grid
 
     run = Path(run)
@@ -121,8 +134,8 @@ def evaluate_run(run: str | Path, zoo_dir: str | Path | None = None,
                      "steps": train_info.get("steps")}
     stage1 = model if cfg.model in STAGE1_MODELS else getattr(model, "backbone", None)
     if stage1 is not None:
-        metrics["test_psnr"] = recon_psnr(stage1, test)
-        metrics["val_psnr"] = recon_psnr(stage1, val)
+        metrics["test_psnr"] = recon_psnr(stage1, test, progress=progress and "eval test PSNR")
+        metrics["val_psnr"] = recon_psnr(stage1, val, progress=progress and "eval val PSNR")
         n = min(8, len(test))
         sub = test.select(torch.arange(n))
         with torch.no_grad():
@@ -133,9 +146,9 @@ def evaluate_run(run: str | Path, zoo_dir: str | Path | None = None,
             rows.append((f"dec {VIEW_NAMES[v]}", rec[:, v * C:(v + 1) * C]))
         image_grid(rows, run / "reconstructions.png")
     if cfg.model not in STAGE1_MODELS:
-        pred, lab = predictions(model, test)
+        pred, lab = predictions(model, test, progress=progress and "eval test accuracy")
         metrics["test_accuracy"] = float((pred == lab).float().mean())
-        vp, vl = predictions(model, val)
+        vp, vl = predictions(model, val, progress=progress and "eval val accuracy")
         metrics["val_accuracy"] = float((vp == vl).float().mean())
         cm = confusion(pred, lab, zoo.num_classes)
         plot_confusion(cm, zoo.classes, run / "confusion.png")
@@ -145,7 +158,9 @@ def evaluate_run(run: str | Path, zoo_dir: str | Path | None = None,
         with torch.no_grad():
             lat = torch.cat([stage1.encode(w).cpu() for w in sub.weight_batches(256, dev)])
         plot_latents(lat, sub.label, run / "latents_pca.png")
-    plot_curves([run] + ([Path(cfg.from_run)] if cfg.model == STAGE2 and cfg.from_run else []),
-                run / "curves.png")
+    runs, labels = [run], [cfg.model]
+    if cfg.model == STAGE2 and cfg.from_run:
+        runs, labels = [Path(cfg.from_run), run], ["stage 1", "stage 2"]
+    plot_curves(runs, run / "curves.png", labels)
     atomic_write_json(run / "metrics.json", metrics)
     return metrics

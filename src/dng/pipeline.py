@@ -8,10 +8,11 @@ import time
 from pathlib import Path
 
 from dng.data import load_dataset
+from dng.data.datasets import normalize_images
 from dng.eval import evaluate_run
 from dng.train import STAGE1, STAGE2, TrainConfig, train
 from dng.zoo import FitRecipe, Zoo, build_zoo, limit_per_split
-from dng.zoo.build import default_workers
+from dng.zoo.build import default_workers, plan_units
 
 # Paper Table 1 (test accuracy %, their numbers, GPU, full budget).
 PAPER = {
@@ -25,18 +26,26 @@ def _say(msg: str) -> None:
     print(f"[dng] {msg}", flush=True)
 
 
-def run_inr2jls(zoo_dir: Path, out: Path, minutes: float, seed: int = 0,
-                overrides: dict | None = None, progress: bool = True, device: str = "cpu") -> dict:
-    """Stage 1 then stage 2, the budget split 60/40; returns stage 2's metrics."""
+def run_inr2jls(zoo_dir: Path, out: Path, minutes: float | None = None, seed: int = 0,
+                overrides: dict | None = None, progress: bool = True, device: str = "cpu",
+                steps: tuple[int, int] | None = None) -> dict:
+    """Stage 1 then stage 2 with the ``cpu`` preset; returns stage 2's evaluated metrics.
+
+    The budget is either ``minutes`` of wall clock (split 60/40 between the stages) or
+    ``steps = (stage-1 steps, stage-2 steps)`` — the same result on every machine."""
     zoo_dir, out = Path(zoo_dir), Path(out)
     overrides = overrides or {}
+    if (minutes is None) == (steps is None):
+        raise ValueError("give either minutes or steps")
+    b1 = {"budget_minutes": str(0.6 * minutes)} if steps is None else {"steps": str(steps[0])}
+    b2 = {"budget_minutes": str(0.4 * minutes)} if steps is None else {"steps": str(steps[1])}
     s1 = TrainConfig.preset_config("cpu", STAGE1).override(
-        {"budget_minutes": str(0.6 * minutes), "seed": str(seed), **overrides.get(STAGE1, {})})
+        {**b1, "seed": str(seed), **overrides.get(STAGE1, {})})
     if not (out / "stage1" / "train.json").exists():
         train(zoo_dir, out / "stage1", s1, resume=(out / "stage1" / "last.pt").exists(),
               progress=progress, log=_say, device=device)
     s2 = TrainConfig.preset_config("cpu", STAGE2).override(
-        {"budget_minutes": str(0.4 * minutes), "seed": str(seed),
+        {**b2, "seed": str(seed),
          "from_run": str(out / "stage1"), **{k: v for k, v in overrides.get(STAGE1, {}).items()
                                               if k in ("augment",)},
          **overrides.get(STAGE2, {})})
@@ -74,32 +83,56 @@ def _evaluated(run: Path, zoo_dir: Path, device: str = "cpu") -> dict:
     return evaluate_run(run, zoo_dir, device=device)
 
 
-def write_report(out: Path, zoo: Zoo, metrics: dict, seconds: float) -> Path:
+# The demo's two INR2JLS runs: the `cpu` preset (probe features) and the paper's model.
+DEMO_RUNS = (("inr2jls", "`cpu` preset: INR2JLS + probe features (beyond the paper)", {}),
+             ("inr2jls-paper", "paper-faithful INR2JLS (no probes), same steps",
+              {"probes": "0"}))
+
+
+def write_report(out: Path, zoo: Zoo, results: dict[str, dict], seconds: float,
+                 steps: tuple[int, int]) -> Path:
+    """``out/report.md``: the zoo, both runs' numbers side by side, and their pictures."""
     m = zoo.manifest
     lines = [
         "# dng demo report", "",
         f"Zoo: {len(zoo)} SIRENs {'→'.join(map(str, zoo.spec.layer_sizes))} fitted to "
-        f"`{m['dataset']['name']}` images; fitting {m['inr_per_second']:.1f} INR/s.", "",
+        f"`{m['dataset']['name']}` images (`{m['recipe']['steps']}`-step "
+        f"fit, {m['copies']} extra random-init copies per training image); fitting "
+        f"{m['inr_per_second']:.1f} INR/s.", "",
         "| split | INRs | PSNR mean (dB) | PSNR p5 (dB) |", "|---|---|---|---|"]
     for k, v in m["stats"].items():
         lines.append(f"| {k} | {v['count']} | {v['psnr_mean']:.2f} | {v['psnr_p5']:.2f} |")
-    lines += ["", "## INR2JLS (stage 1 + stage 2, `cpu` preset)", "",
-              f"- test accuracy: **{100 * metrics['test_accuracy']:.2f} %** "
-              f"(val {100 * metrics['val_accuracy']:.2f} %)",
-              f"- reconstruction PSNR of the decoded views (test): {metrics['test_psnr']:.2f} dB",
-              f"- parameters: {metrics['params']:,}", f"- wall time of the whole demo: {seconds:.0f} s",
-              "", "![zoo](zoo.png)", "", "![reconstructions](inr2jls/stage2/reconstructions.png)", "",
-              "![confusion](inr2jls/stage2/confusion.png)", "",
-              "![curves](inr2jls/stage2/curves.png)", "", "![latents](inr2jls/stage2/latents_pca.png)",
-              ""]
+    lines += ["", "![zoo: images and their INRs](zoo.png)", "",
+              f"## INR2JLS, stage 1 {steps[0]} steps + stage 2 {steps[1]} steps", "",
+              "| run | test accuracy | val accuracy | test PSNR of the decoded image (dB) | "
+              "parameters |", "|---|---|---|---|---|"]
+    for name, label, _ in DEMO_RUNS:
+        r = results[name]
+        lines.append(f"| {label} | **{100 * r['test_accuracy']:.2f} %** | "
+                     f"{100 * r['val_accuracy']:.2f} % | {r['test_psnr']:.2f} | "
+                     f"{r['params']:,} |")
+    lines += ["", f"Wall time of the whole demo: {seconds:.0f} s. Probe features run each INR "
+              "on 64 fixed coordinates and give every neuron its activations there "
+              "(`dng.models.probes`); the paper's model sees weights and biases only.", ""]
+    for name, label, _ in DEMO_RUNS:
+        d = f"{name}/stage2"
+        lines += [f"### {label}", "",
+                  "Reconstructions (first row: the INR's image; below: stage 1's decoding "
+                  "from the weights):", "", f"![reconstructions]({d}/reconstructions.png)", "",
+                  f"![confusion matrix]({d}/confusion.png)", "",
+                  f"![learning curves]({d}/curves.png)", "",
+                  f"![latent map, PCA]({d}/latents_pca.png)", ""]
     path = out / "report.md"
     path.write_text("\n".join(lines))
     return path
 
 
-def demo(out: str | Path = "runs/demo", minutes: float = 6.0, limit: int | None = None,
-         progress: bool = True, device: str = "cpu") -> dict:
-    """Full pipeline on the embedded digits set: fit zoo → stage 1 → stage 2 → eval → report."""
+def demo(out: str | Path = "runs/demo", steps: tuple[int, int] = (600, 300),
+         limit: int | None = None, copies: int = 1, progress: bool = True,
+         device: str = "cpu") -> dict:
+    """Full pipeline on the embedded digits set: fit zoo → INR2JLS stage 1 → stage 2 → eval →
+    report, for the ``cpu`` preset (probe features) and for the paper's model with the same
+    step budgets (not wall clock: the numbers are the same on every machine for a seed)."""
     import torch
 
     from dng.report import image_grid
@@ -109,27 +142,60 @@ def demo(out: str | Path = "runs/demo", minutes: float = 6.0, limit: int | None 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     images = limit_per_split(load_dataset("digits"), limit)
-    copies = 3
-    _say(f"fitting a zoo of {len(images)} digit SIRENs (+{copies} random-init copies per "
-         "training image)")
-    # the `fast` fit recipe: the `reference` one would take ~7 of the demo's 10 minutes
-    zoo = build_zoo(images, out / "zoo", recipe=FitRecipe.named("fast"), copies=copies,
-                    shard_size=512, workers=default_workers(), device=device)
+    _say(f"[1/4] fitting a zoo of {len(images)} digit SIRENs (+{copies} random-init "
+         "copies per training image)")
+    # the `fast` fit recipe: the `reference` one would take most of the demo's 10 minutes
+    bar, update = fit_progress(len(plan_units(images, copies)[0]), "fit digits", progress)
+    try:
+        zoo = build_zoo(images, out / "zoo", recipe=FitRecipe.named("fast"), copies=copies,
+                        shard_size=256, workers=default_workers(), device=device,
+                        progress=update)
+    finally:
+        if bar:
+            bar.close()
     a = zoo.load("test", max_copy=0)
-    n = min(10, len(a))
-    sub = a.select(torch.arange(n))
+    sub = a.select(torch.arange(min(10, len(a))))
     with torch.no_grad():
         rec = render(sub.weights, zoo.spec, *zoo.image_shape[1:])
-    image_grid([("image", sub.target_images().float() / 127.5 - 1), ("INR", rec)], out / "zoo.png")
+    image_grid([("image", normalize_images(sub.target_images())), ("INR", rec)],
+               out / "zoo.png")
     _say(zoo.summary())
-    metrics = run_inr2jls(out / "zoo", out / "inr2jls", minutes, progress=progress,
-                          overrides={STAGE1: {"copies": str(copies)},
-                                     STAGE2: {"copies": str(copies)}}, device=device)
+    results = {}
+    for i, (name, label, extra) in enumerate(DEMO_RUNS):
+        _say(f"[{i + 2}/4] {label}: stage 1 {steps[0]} steps, stage 2 {steps[1]} steps")
+        ov = {"copies": str(copies), **extra}
+        results[name] = run_inr2jls(out / "zoo", out / name, steps=steps, progress=progress,
+                                    overrides={STAGE1: ov, STAGE2: {"copies": str(copies)}},
+                                    device=device)
     secs = time.perf_counter() - t0
-    report = write_report(out, zoo, metrics, secs)
-    _say(f"report: {report}")
-    print(f"test accuracy (INR2JLS, digits): {100 * metrics['test_accuracy']:.2f} %")
-    return metrics
+    report = write_report(out, zoo, results, secs, steps)
+    _say(f"[4/4] report: {report}")
+    for name, label, _ in DEMO_RUNS:
+        print(f"test accuracy, {label}: {100 * results[name]['test_accuracy']:.2f} %")
+    return results
+
+
+def fit_progress(total: int, desc: str, enabled: bool = True):
+    """``(bar, update)`` for :func:`~dng.zoo.build_zoo`'s ``progress`` callback (INRs and
+    mean PSNR so far); ``(None, None)`` when disabled."""
+    if not enabled:
+        return None, None
+    import sys
+
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, desc=desc, unit="INR", dynamic_ncols=True, file=sys.stderr,
+               mininterval=0.5 if sys.stderr.isatty() else 30.0)
+    state = {"n": 0, "psnr": 0.0, "t0": time.perf_counter()}
+
+    def update(n: int, mean_psnr: float) -> None:
+        state["psnr"] = (state["psnr"] * state["n"] + mean_psnr * n) / (state["n"] + n)
+        state["n"] += n
+        rate = state["n"] / max(time.perf_counter() - state["t0"], 1e-9)
+        bar.set_postfix_str(f"{rate:.1f} INR/s, PSNR {state['psnr']:.2f} dB", refresh=False)
+        bar.update(n)
+
+    return bar, update
 
 
 def reproduce(data_dir: str | Path | None, datasets: list[str], minutes: float, out: str | Path,

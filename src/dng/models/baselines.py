@@ -9,6 +9,7 @@ from torch import nn
 from dng.errors import ShapeError
 from dng.graph import static_graph
 from dng.models.layers import FourierFeatures, mlp
+from dng.models.probes import ProbeFeatures
 from dng.weights import MLPWeights
 
 
@@ -64,10 +65,15 @@ class NGGNN(nn.Module):
     of the weight. ``layers`` rounds of :class:`NGLayer`; invariant readout = mean over each
     hidden layer's neurons, concatenated with the input and output neurons' states.
     ``forward(weights) → (B, classes)``.
+
+    ``probes = K > 0`` adds each neuron's probe features (:mod:`dng.models.probes`; the
+    input neurons get the probe coordinates) through one ``Linear(K, hidden)`` to its initial
+    state, as static neural graphs do (Kofinas et al. 2024).
     """
 
     def __init__(self, layer_sizes, num_classes: int, hidden: int = 64, layers: int = 3,
-                 fourier_dim: int = 32, fourier_scale: float = 3.0, dropout: float = 0.2):
+                 fourier_dim: int = 32, fourier_scale: float = 3.0, dropout: float = 0.2,
+                 probes: int = 0, probe_mode: str = "post", probe_omega: float = 30.0):
         super().__init__()
         self.layer_sizes = tuple(int(n) for n in layer_sizes)
         L = len(self.layer_sizes) - 1
@@ -80,9 +86,19 @@ class NGGNN(nn.Module):
         self.layers = nn.ModuleList(NGLayer(hidden) for _ in range(layers))
         readout = hidden * (self.layer_sizes[0] + self.layer_sizes[-1] + L - 1)
         self.head = mlp([readout, 2 * hidden, num_classes], dropout)
+        if probes < 0:
+            raise ShapeError(f"probes must be >= 0, got {probes}")
+        self.probes = int(probes)
+        if probes:
+            self.probe = ProbeFeatures(probes, self.layer_sizes[0], probe_omega, probe_mode)
+            self.probe_lin = nn.Linear(probes, hidden)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
+        """Every parameter: the submodules' own initialisation, the embeddings ``N(0, 0.1²)``."""
+        for m in self.modules():
+            if m is not self and hasattr(m, "reset_parameters"):
+                m.reset_parameters()
         for p in (self.layer_emb, self.in_pos, self.out_pos):
             nn.init.normal_(p, std=0.1)
 
@@ -100,6 +116,10 @@ class NGGNN(nn.Module):
         pos[:n0] = self.in_pos
         pos[-nL:] = self.out_pos
         h = h + pos
+        if self.probes:
+            f = self.probe(weights)  # [(n_0, K), (B, n_1, K), …]
+            f = torch.cat([f[0].expand(h.shape[0], -1, -1), *f[1:]], dim=1)  # (B, N, K)
+            h = h + self.probe_lin(f)
         edges = [self.edge_in(self.fourier(w)) for w in g.blocks]
         for layer in self.layers:
             h, edges = layer(h, edges, g.offsets, sizes)

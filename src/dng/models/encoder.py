@@ -19,6 +19,13 @@ The encoder's parameters depend on the MLP only through ``n_0`` (input states), 
 set of per-layer maps per snapshot) and ``n_L`` (readout width): hidden widths are free.
 Hidden-neuron permutations leave the readout unchanged (sums over sources, per-node updates).
 
+**Probe features** (``probes = K > 0``, beyond the paper): the input MLP is run on K fixed
+probe inputs (:class:`~dng.models.probes.ProbeFeatures`); the input states become
+``S_in + ProbeIn(P^T)`` (the probe coordinates, ``(n_0, K) → (n_0, D)``) and every target
+neuron's cell input gets ``ProbeLin_{p,l}(f_t)``, its own K activations ``(B, n_{l+1}, K) →
+(B, n_{l+1}, D)`` — each snapshot sees the activations of its own layer. ``K = 0`` is the
+paper's model, parameter for parameter.
+
 Passes ≥ 2: later passes feed the previous pass's states ``(D)`` to ``InputLin``, whose input
 width is therefore ``D`` from pass 1 on. (The reference builds every ``InputLin`` with ``2F``
 inputs and so only runs when ``D = 2F``; for ``D = 2F`` both coincide exactly.)
@@ -35,6 +42,7 @@ from torch import nn
 from dng.errors import ShapeError
 from dng.graph import dynamic_graph
 from dng.models.layers import CELLS, FourierFeatures
+from dng.models.probes import ProbeFeatures
 from dng.weights import ACTIVATIONS, MLPWeights
 
 
@@ -50,6 +58,9 @@ class EncoderConfig:
     activation_embedding: bool = False
     fuse_input: bool = True  # compose InputLin with the cell's input map (same math, fewer FLOPs)
     aggregation: str = "sum"  # "sum" (the paper's) or "mean" over source neurons
+    probes: int = 0  # K probe inputs (0: the paper's model; see dng.models.probes)
+    probe_mode: str = "post"  # probe features: "post"- or "pre"-activations
+    probe_omega: float = 30.0  # frequency of the input MLPs' sine layers (SIREN: 30)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -176,6 +187,15 @@ class DNGEncoder(nn.Module):
             self.output_pos = nn.Parameter(torch.zeros(self.layer_sizes[-1], D))
         if config.activation_embedding:
             self.act_emb = nn.Embedding(len(ACTIVATIONS), D)
+        if config.probes < 0:
+            raise ShapeError(f"probes must be >= 0, got {config.probes}")
+        if config.probes:
+            K = config.probes
+            self.probe = ProbeFeatures(K, self.layer_sizes[0], config.probe_omega,
+                                       config.probe_mode)
+            self.probe_input = nn.Linear(K, D)
+            self.probe_lins = nn.ModuleList(nn.ModuleList(nn.Linear(K, D) for _ in range(L))
+                                            for _ in range(config.passes))
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -191,6 +211,11 @@ class DNGEncoder(nn.Module):
             nn.init.normal_(self.output_pos, std=0.02)
         if self.config.activation_embedding:
             nn.init.normal_(self.act_emb.weight, std=0.02)
+        if self.config.probes:
+            self.probe_input.reset_parameters()
+            for lins in self.probe_lins:
+                for lin in lins:
+                    lin.reset_parameters()
 
     @property
     def out_dim(self) -> int:
@@ -223,12 +248,20 @@ class DNGEncoder(nn.Module):
         snaps = dynamic_graph(weights)
         inputs: list[torch.Tensor] = [s.nodes for s in snaps]  # raw biases in pass 0
         B = weights.batch_size
+        h0 = self.input_init_node
+        probe = None
+        if self.config.probes:
+            probe = self.probe(weights)  # [(n_0, K), (B, n_1, K), …, (B, n_L, K)]
+            h0 = h0 + self.probe_input(probe[0])
         states: list[torch.Tensor] = []
         for p, (cell, layers) in enumerate(zip(self.cells, self.layers)):
-            h = self.input_init_node.expand(B, -1, -1)
+            h = h0.expand(B, -1, -1)
             states = []
             for l, (layer, snap) in enumerate(zip(layers, snaps)):
                 extra = self._extra(l, snap.activation, snap.edges.shape[1], h)
+                if probe is not None:
+                    f = self.probe_lins[p][l](probe[l + 1])  # (B, n_{l+1}, D)
+                    extra = f if extra is None else extra + f
                 h = self.dropout(layer(h, snap.edges, inputs[l], cell, self.fourier, extra,
                                        u_is_raw=p == 0))
                 states.append(h)

@@ -69,6 +69,8 @@ class TrainConfig:
     aggregation: str = "sum"  # "sum" (paper) or "mean" over source neurons
     positional_embedding: bool = False
     activation_embedding: bool = False
+    probes: int = 0  # K probe inputs per INR (DNG models and ng-gnn; 0 = the paper's models)
+    probe_mode: str = "post"  # probe features: "post"- or "pre"-activations
     latent_dim: int = 64
     latent_generator: bool = True
     dropout: float = 0.2  # classifier dropout
@@ -96,8 +98,10 @@ class TrainConfig:
             # Validation on a fixed random 16 batches (1 024 INRs for stage 1, 4 096
             # otherwise) leaves a short budget to training; `dng eval` scores the selected
             # checkpoint on the full splits.
+            # Probe features (K = 64, beyond the paper) in every model that takes them: see
+            # benchmarks/RESULTS.md §7 for accuracy per CPU-minute with and without.
             common = dict(model=model, preset=preset, lr=1e-3, warmup_base=1.0, eval_batches=16,
-                          augment="none")
+                          augment="none", probes=64)
             if model in STAGE1_MODELS:
                 return cls(batch_size=32, **common)
             if model == STAGE2:
@@ -129,11 +133,16 @@ class TrainConfig:
 
 # ------------------------------------------------------------------------------ model building
 
-def encoder_kwargs(cfg: TrainConfig) -> dict:
+def probe_kwargs(cfg: TrainConfig, zoo: Zoo) -> dict:
+    """Probe settings; the sine frequency is the zoo's (its INRs' own ω)."""
+    return dict(probes=cfg.probes, probe_mode=cfg.probe_mode, probe_omega=zoo.spec.first_omega)
+
+
+def encoder_kwargs(cfg: TrainConfig, zoo: Zoo) -> dict:
     return dict(emb_dim=cfg.emb_dim, fourier_dim=cfg.fourier_dim, fourier_scale=cfg.fourier_scale,
                 passes=cfg.passes, cell=cfg.cell, aggregation=cfg.aggregation,
                 positional_embedding=cfg.positional_embedding,
-                activation_embedding=cfg.activation_embedding)
+                activation_embedding=cfg.activation_embedding, **probe_kwargs(cfg, zoo))
 
 
 def views_for(cfg: TrainConfig) -> int:
@@ -145,10 +154,10 @@ def build_model(cfg: TrainConfig, zoo: Zoo) -> torch.nn.Module:
     if cfg.model == STAGE1:
         return create(STAGE1, sizes, image_shape=zoo.image_shape, latent_dim=cfg.latent_dim,
                       views=views_for(cfg), latent_generator=cfg.latent_generator,
-                      **encoder_kwargs(cfg))
+                      **encoder_kwargs(cfg, zoo))
     if cfg.model == INR2INR:
         return create(INR2INR, sizes, image_shape=zoo.image_shape, omega=zoo.spec.first_omega,
-                      **encoder_kwargs(cfg))
+                      **encoder_kwargs(cfg, zoo))
     if cfg.model == STAGE2:
         if not cfg.from_run:
             raise DNGError("stage 2 needs --from RUN (a trained inr2jls or inr2inr run)")
@@ -160,10 +169,11 @@ def build_model(cfg: TrainConfig, zoo: Zoo) -> torch.nn.Module:
         raise DNGError(f"{cfg.from_run} is not an inr2jls or inr2inr run")
     if cfg.model == "dng-encoder":
         return create("dng-encoder", sizes, num_classes=zoo.num_classes, hidden=cfg.hidden,
-                      dropout=0.5, **encoder_kwargs(cfg))
+                      dropout=0.5, **encoder_kwargs(cfg, zoo))
     if cfg.model == "ng-gnn":
         return create("ng-gnn", sizes, num_classes=zoo.num_classes, hidden=cfg.hidden // 2,
-                      fourier_dim=cfg.fourier_dim // 2, dropout=cfg.dropout)
+                      fourier_dim=cfg.fourier_dim // 2, dropout=cfg.dropout,
+                      **probe_kwargs(cfg, zoo))
     if cfg.model == "mlp":
         return create("mlp", sizes, num_classes=zoo.num_classes, hidden=4 * cfg.hidden,
                       dropout=cfg.dropout)
@@ -234,22 +244,39 @@ def validation_subset(val, cfg: TrainConfig):
     return val.select(torch.randperm(len(val), generator=g)[:n].sort().values)
 
 
+def _maybe_bar(batches, total: int, batch_size: int, desc: str | None):
+    """``batches`` as they are, or wrapped in a progress bar (counting INRs) when ``desc``."""
+    if not desc:
+        yield from batches
+        return
+    from tqdm import tqdm
+
+    with tqdm(total=total, desc=desc, unit="INR", file=sys.stderr, leave=False,
+              mininterval=0.5 if sys.stderr.isatty() else 30.0) as bar:
+        for b in batches:
+            yield b
+            bar.update(min(batch_size, total - bar.n))
+
+
 @torch.no_grad()
-def predictions(model, data, batch_size: int = 256) -> tuple[torch.Tensor, torch.Tensor]:
+def predictions(model, data, batch_size: int = 256, progress: str | None = None
+                ) -> tuple[torch.Tensor, torch.Tensor]:
     """Predicted classes and true labels ``(M,)`` (on the CPU) over all of ``data``; only the
-    weights travel to the model's device."""
+    weights travel to the model's device. ``progress``: a label to show a progress bar."""
     dev = module_device(model)
-    preds = [model.predict(w).argmax(1).cpu() for w in data.weight_batches(batch_size, dev)]
+    batches = _maybe_bar(data.weight_batches(batch_size, dev), len(data), batch_size, progress)
+    preds = [model.predict(w).argmax(1).cpu() for w in batches]
     return torch.cat(preds), data.label
 
 
 @torch.no_grad()
-def recon_errors(model, data, batch_size: int = 64) -> torch.Tensor:
+def recon_errors(model, data, batch_size: int = 64, progress: str | None = None
+                 ) -> torch.Tensor:
     """Per-INR reconstruction MSE ``(M,)`` (on the CPU) of a stage-1 model over all of
     ``data`` (see :func:`recon_mse`); batches run on the model's device."""
     dev = module_device(model)
-    return torch.cat([recon_mse(model, w, u8).cpu()
-                      for w, _, u8 in data.batches(batch_size, device=dev)])
+    batches = _maybe_bar(data.batches(batch_size, device=dev), len(data), batch_size, progress)
+    return torch.cat([recon_mse(model, w, u8).cpu() for w, _, u8 in batches])
 
 
 def evaluate(model, cfg: TrainConfig, data) -> dict:

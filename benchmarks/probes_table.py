@@ -1,0 +1,85 @@
+"""Accuracy per CPU-minute with and without probe features (issue: probe activations).
+
+Each job trains one model on one zoo for a wall-clock budget with the `cpu` preset and
+``probes=K``, then scores the selected checkpoint on the zoo's whole test split. Finished jobs
+are reused (a rerun only rewrites the table); a killed job resumes from its checkpoint.
+
+    OMP_NUM_THREADS=1 python benchmarks/probes_table.py --zoo mnist=ZOO_DIR \\
+        --jobs mnist:dng-encoder:64,mnist:dng-encoder:0 --minutes 20 --out RUNS
+
+Run two of these with disjoint ``--jobs`` and the same ``--out`` to use both cores (one
+thread each); ``--table`` writes ``RUNS/probes_table.md`` from whatever has finished.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+from dng.pipeline import result_dir, run_classifier, run_inr2jls
+
+
+def run_job(zoo: Path, out: Path, model: str, probes: int, minutes: float, seed: int) -> dict:
+    run = out / f"{model}-k{probes}-s{seed}"
+    ov = {"probes": str(probes)}
+    t0 = time.perf_counter()
+    if model == "inr2jls":
+        m = run_inr2jls(zoo, run, minutes, seed, overrides={"inr2jls": ov}, device="cpu")
+    else:
+        m = run_classifier(model, zoo, run, minutes, seed, overrides=ov, device="cpu")
+    m = {**m, "job_seconds": time.perf_counter() - t0}
+    (run / "job.json").write_text(json.dumps({"model": model, "probes": probes,
+                                              "minutes": minutes, "seed": seed,
+                                              "zoo": str(zoo), **m}, indent=2))
+    return m
+
+
+def table(out: Path) -> str:
+    rows = []
+    for job in sorted(out.glob("*/*/job.json")):
+        j = json.loads(job.read_text())
+        tr = json.loads((result_dir(job.parent, j["model"]) / "train.json").read_text())
+        zoo = json.loads((Path(j["zoo"]) / "zoo.json").read_text())
+        rows.append((job.parent.parent.name, j["model"], j["probes"], j["seed"], j["minutes"],
+                     100 * j["test_accuracy"], j["test_size"], tr["steps"],
+                     zoo["recipe"]["steps"], zoo["dataset"]["counts"]))
+    lines = ["| dataset | model | K (probes) | seed | minutes | test accuracy % | test INRs | "
+             "steps (last stage) | zoo fit steps |", "|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]} | {r[4]:g} | **{r[5]:.2f}** | "
+                     f"{r[6]} | {r[7]} | {r[8]} |")
+    text = "\n".join(lines) + "\n"
+    (out / "probes_table.md").write_text(text)
+    return text
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--zoo", action="append", default=[], help="DATASET=ZOO_DIR (repeatable)")
+    ap.add_argument("--jobs", default="", help="comma list of DATASET:MODEL:K")
+    ap.add_argument("--minutes", type=float, default=20.0)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--table", action="store_true", help="only write the table")
+    args = ap.parse_args()
+    out = Path(args.out)
+    zoos = dict(z.split("=", 1) for z in args.zoo)
+    if not args.table:
+        for job in filter(None, args.jobs.split(",")):
+            ds, model, k = job.split(":")
+            t0 = time.perf_counter()
+            m = run_job(Path(zoos[ds]), out / ds, model, int(k), args.minutes, args.seed)
+            print(f"[probes_table] {ds} {model} K={k}: test accuracy "
+                  f"{100 * m['test_accuracy']:.2f} % ({time.perf_counter() - t0:.0f} s)",
+                  flush=True)
+    print(table(out))
+    print(f"machine: {platform.processor() or platform.machine()}; reproduce: "
+          f"{' '.join(sys.argv)}")
+
+
+if __name__ == "__main__":
+    main()

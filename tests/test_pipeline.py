@@ -1,0 +1,25 @@
+"""``dng demo`` end to end on a few digits: both runs, step budgets, the report."""
+
+import json
+
+from dng.cli import main
+
+
+def test_demo_runs_both_models_with_step_budgets(tmp_path, capsys):
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out), "--limit", "12", "--copies", "0",
+                 "--stage1-steps", "3", "--stage2-steps", "2", "--device", "cpu"]) == 0
+    printed = capsys.readouterr().out
+    assert "probe features" in printed and "paper-faithful" in printed
+    for run in ("inr2jls", "inr2jls-paper"):
+        s1 = json.loads((out / run / "stage1" / "train.json").read_text())
+        s2 = json.loads((out / run / "stage2" / "train.json").read_text())
+        assert (s1["steps"], s2["steps"]) == (3, 2)  # step budgets, not wall clock
+        for png in ("reconstructions", "confusion", "curves", "latents_pca"):
+            assert (out / run / "stage2" / f"{png}.png").stat().st_size > 1000
+    probes = json.loads((out / "inr2jls" / "stage1" / "config.json").read_text())["probes"]
+    paper = json.loads((out / "inr2jls-paper" / "stage1" / "config.json").read_text())["probes"]
+    assert probes > 0 and paper == 0
+    report = (out / "report.md").read_text()
+    assert report.count("test accuracy") >= 1 and "paper-faithful" in report
+    assert "inr2jls-paper/stage2/confusion.png" in report
