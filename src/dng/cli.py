@@ -84,27 +84,40 @@ def cmd_datasets(args) -> None:
     print("\n".join(dataset_names()))
 
 
+# `dng train` flags that set a config field (flag attribute, field)
+TRAIN_FLAGS = (("model", "model"), ("preset", "preset"), ("steps", "steps"),
+               ("budget_minutes", "budget_minutes"), ("batch_size", "batch_size"), ("lr", "lr"),
+               ("seed", "seed"), ("augment", "augment"), ("copies", "copies"),
+               ("rnn_layers", "passes"), ("emb_dim", "emb_dim"), ("probes", "probes"),
+               ("from_run", "from_run"))
+TRAIN_SWITCHES = (("no_latent_generator", "latent_generator", "false"),
+                  ("positional_embedding", "positional_embedding", "true"),
+                  ("activation_embedding", "activation_embedding", "true"),
+                  ("wandb", "wandb", "true"))
+
+
+def train_overrides(args) -> list[str]:
+    """The flags of `dng train` as ``FIELD=VALUE`` overrides (applied after ``--config``,
+    before ``--set``)."""
+    pairs = [f"{field}={getattr(args, flag)}" for flag, field in TRAIN_FLAGS
+             if getattr(args, flag) is not None]
+    pairs += [f"{field}={value}" for flag, field, value in TRAIN_SWITCHES if getattr(args, flag)]
+    return pairs + list(args.set)
+
+
 def cmd_train(args) -> None:
-    from dng.train import TrainConfig, load_config, train
+    from dng.train import load_config, load_config_layers, train
 
     out = Path(args.out)
+    overrides = train_overrides(args)
     if args.resume and (out / "config.json").exists():
-        cfg = load_config(out)
+        saved = load_config(out)
+        cfg = load_config_layers(args.config, overrides, base=saved)
+        if cfg.model != saved.model:
+            raise DNGError(f"{out} is a {saved.model} run; --resume cannot make it "
+                           f"{cfg.model}")
     else:
-        cfg = TrainConfig.preset_config(args.preset, args.model)
-    pairs = dict(kv.split("=", 1) for kv in args.set)
-    for flag, field in (("steps", "steps"), ("budget_minutes", "budget_minutes"),
-                        ("batch_size", "batch_size"), ("lr", "lr"), ("seed", "seed"),
-                        ("augment", "augment"), ("copies", "copies"), ("rnn_layers", "passes"),
-                        ("emb_dim", "emb_dim"), ("from_run", "from_run")):
-        if getattr(args, flag) is not None:
-            pairs[field] = str(getattr(args, flag))
-    for flag, field, value in (("no_latent_generator", "latent_generator", "false"),
-                               ("positional_embedding", "positional_embedding", "true"),
-                               ("activation_embedding", "activation_embedding", "true")):
-        if getattr(args, flag):
-            pairs[field] = value
-    cfg = cfg.override(pairs)
+        cfg = load_config_layers(args.config, overrides)
     train(args.zoo, out, cfg, resume=args.resume, device=args.device)
     if args.eval:
         cmd_eval(argparse.Namespace(run=str(out), zoo=args.zoo, limit=None, device=args.device))
@@ -193,23 +206,28 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("train", help="train INR2JLS (stage 1/2) or a direct classifier")
     t.add_argument("--zoo", required=True)
-    t.add_argument("--model", default="inr2jls",
-                   help="inr2jls | inr2jls-classifier | dng-encoder | ng-gnn | mlp")
+    t.add_argument("--config", help="YAML file of config fields (any field, model included); "
+                   "flags and --set override it")
+    t.add_argument("--model", help="inr2jls | inr2jls-classifier | inr2inr | dng-encoder | "
+                   "ng-gnn | mlp (default inr2jls)")
     t.add_argument("--out", required=True, help="run directory")
     t.add_argument("--from", dest="from_run", help="stage 2: the stage-1 run directory")
-    t.add_argument("--preset", default="cpu", choices=["cpu", "paper"])
-    t.add_argument("--budget-minutes", type=float)
-    t.add_argument("--steps", type=int)
-    t.add_argument("--batch-size", type=int)
-    t.add_argument("--lr", type=float)
-    t.add_argument("--seed", type=int)
-    t.add_argument("--emb-dim", type=int)
+    t.add_argument("--preset", choices=["cpu", "paper"], help="default cpu")
+    t.add_argument("--budget-minutes", type=float, help="wall-clock budget")
+    t.add_argument("--steps", type=int, help="step budget")
+    t.add_argument("--batch-size", type=int, help="global batch (split over torchrun ranks)")
+    t.add_argument("--lr", type=float, help="learning rate")
+    t.add_argument("--seed", type=int, help="seed of the model and the batch order")
+    t.add_argument("--emb-dim", type=int, help="encoder width D")
+    t.add_argument("--probes", type=int, help="probe inputs K (0: the paper's models)")
     t.add_argument("--augment", help="none | noise[:level] | rotflip")
     t.add_argument("--copies", type=int, help="extra random-init INR copies to use")
     t.add_argument("--rnn-layers", type=int, help="encoder passes")
-    t.add_argument("--no-latent-generator", action="store_true")
-    t.add_argument("--positional-embedding", action="store_true")
-    t.add_argument("--activation-embedding", action="store_true")
+    t.add_argument("--no-latent-generator", action="store_true", help="ablation")
+    t.add_argument("--positional-embedding", action="store_true", help="ablation")
+    t.add_argument("--activation-embedding", action="store_true", help="ablation")
+    t.add_argument("--wandb", action="store_true",
+                   help="also log to Weights & Biases (pip install wandb)")
     t.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                    help="override any config field (repeatable)")
     t.add_argument("--resume", action="store_true", help="continue a killed run")

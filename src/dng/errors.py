@@ -21,3 +21,8 @@ class ZooError(DNGError):
 
 class ShapeError(DNGError, ValueError):
     """Tensors whose shapes or values do not fit what a model or container expects."""
+
+
+class ConfigError(DNGError, ValueError):
+    """A configuration (file, ``--set`` override, saved run config or name) that cannot be
+    used: an unknown field or name, a value of the wrong type or out of range."""

@@ -13,16 +13,10 @@ from dng.data.datasets import normalize_images
 from dng.errors import DNGError
 from dng.models.inr2jls import VIEW_NAMES
 from dng.device import resolve_device
-from dng.train import (STAGE1_MODELS, STAGE2, load_config, load_run_model, predictions,
-                       recon_errors)
+from dng.metrics import predictions, recon_psnr
+from dng.train import STAGE1_MODELS, STAGE2, load_config, load_run_model
 from dng.zoo import Zoo
-from dng.zoo.fit import psnr_from_mse
-from dng.zoo.store import atomic_write_json
-
-
-def recon_psnr(model, data, batch: int = 64, progress: str | None = None) -> float:
-    """Mean per-INR PSNR (dB) of a stage-1 model's decoded views over ``data``."""
-    return float(psnr_from_mse(recon_errors(model, data, batch, progress)).mean())
+from dng.io import atomic_write_json
 
 
 def confusion(pred: torch.Tensor, label: torch.Tensor, k: int) -> torch.Tensor:
@@ -60,7 +54,8 @@ def read_curve(run: Path) -> dict[str, list[float]]:
     """A run's ``metrics.csv`` as columns (``step``, ``train_loss``, ``val_metric``, …)."""
     with open(Path(run) / "metrics.csv", newline="") as f:
         rows = list(csv.DictReader(f))
-    return {k: [float(r[k]) for r in rows] for k in (rows[0] if rows else {})}
+    keys = ("step", "seconds", "train_loss", "val_metric")
+    return {k: [float(r[k]) for r in rows] for k in keys} if rows else {}
 
 
 def plot_curves(runs: list[Path], path: Path, labels: list[str] | None = None) -> None:

@@ -37,8 +37,8 @@ def run_inr2jls(zoo_dir: Path, out: Path, minutes: float | None = None, seed: in
     overrides = overrides or {}
     if (minutes is None) == (steps is None):
         raise ValueError("give either minutes or steps")
-    b1 = {"budget_minutes": str(0.6 * minutes)} if steps is None else {"steps": str(steps[0])}
-    b2 = {"budget_minutes": str(0.4 * minutes)} if steps is None else {"steps": str(steps[1])}
+    b1 = {"budget_minutes": f"{0.6 * minutes:.6g}"} if steps is None else {"steps": str(steps[0])}
+    b2 = {"budget_minutes": f"{0.4 * minutes:.6g}"} if steps is None else {"steps": str(steps[1])}
     s1 = TrainConfig.preset_config("cpu", STAGE1).override(
         {**b1, "seed": str(seed), **overrides.get(STAGE1, {})})
     if not (out / "stage1" / "train.json").exists():

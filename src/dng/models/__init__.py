@@ -40,19 +40,30 @@ def _inr2jls(mlp_shape, image_shape, **config) -> nn.Module:
     return INR2JLS(mlp_shape, tuple(image_shape), INR2JLSConfig(encoder=enc, **rest))
 
 
-def _dng_encoder(mlp_shape, num_classes, **config) -> nn.Module:
-    enc, rest = _split_encoder({"emb_dim": 128, **config})
-    return EncoderClassifier(mlp_shape, num_classes, enc, **rest)
+def _dng_encoder(mlp_shape, num_classes, dropout: float = 0.5, encoder_dropout: float = 0.0,
+                 **config) -> nn.Module:
+    """Encoder-only classifier: ``dropout`` in the MLP head, ``encoder_dropout`` after each
+    encoder layer (the encoder's own ``dropout`` field)."""
+    enc, rest = _split_encoder({"emb_dim": 128, **config, "dropout": encoder_dropout})
+    return EncoderClassifier(mlp_shape, num_classes, enc, dropout=dropout, **rest)
 
 
 def _inr2jls_classifier(mlp_shape, num_classes, image_shape=None, backbone=None,
                         **config) -> nn.Module:
+    """Stage 2 on a trained stage-1 ``backbone``: the latent classifier for INR2JLS, a readout
+    classifier for INR→INR (or a fresh INR2JLS built from ``image_shape`` and the config)."""
+    dropout = config.pop("dropout", 0.2)
     if backbone is None:
         if image_shape is None:
             raise ShapeError("inr2jls-classifier needs a trained backbone (or image_shape)")
-        enc, rest = _split_encoder({k: v for k, v in config.items() if k != "dropout"})
+        enc, rest = _split_encoder(config)
         backbone = INR2JLS(mlp_shape, tuple(image_shape), INR2JLSConfig(encoder=enc, **rest))
-    return INR2JLSClassifier(backbone, num_classes, dropout=config.get("dropout", 0.2))
+    if isinstance(backbone, INR2INR):
+        return ReadoutClassifier(backbone, num_classes)
+    if not isinstance(backbone, INR2JLS):
+        raise ShapeError(f"stage 2 needs an INR2JLS or INR2INR backbone, got "
+                         f"{type(backbone).__name__}")
+    return INR2JLSClassifier(backbone, num_classes, dropout=dropout)
 
 
 def _inr2inr(mlp_shape, image_shape, hidden=512, omega=30.0, **config) -> nn.Module:

@@ -117,6 +117,9 @@ def build_zoo(images: ImageSet, out: str | Path, spec: SirenSpec | None = None,
                     "image_shape": [C, H, W], "counts": images.counts()},
     }
     mpath = out / "zoo.json"
+    ranks = _fit_ranks(dev)
+    if ranks.distributed and not ranks.main:
+        ranks.barrier()  # rank 0 checks or creates the manifest and the images first
     if mpath.exists():
         old = json.loads(mpath.read_text())
         if any(old.get(k) != v for k, v in identity.items()):
@@ -125,6 +128,8 @@ def build_zoo(images: ImageSet, out: str | Path, spec: SirenSpec | None = None,
                            "choose another --out or delete it")
         manifest = old
         if manifest.get("complete"):
+            if ranks.distributed and ranks.main:
+                ranks.barrier()
             return Zoo(out)
     else:
         if out.exists() and any(out.iterdir()):
@@ -133,6 +138,10 @@ def build_zoo(images: ImageSet, out: str | Path, spec: SirenSpec | None = None,
         manifest = {**identity, "complete": False, "shards": [], "fit_seconds": 0.0}
         manifest["images"] = write_images(out, images)
         atomic_write_json(mpath, manifest)
+    if ranks.distributed and ranks.main:
+        _merge_rank_entries(out, manifest)  # shards of a killed multi-process run
+        atomic_write_json(mpath, manifest)
+        ranks.barrier()
 
     done = {s["file"] for s in manifest["shards"]}
     todo = [sh for sh in range(num_shards)
@@ -143,12 +152,20 @@ def build_zoo(images: ImageSet, out: str | Path, spec: SirenSpec | None = None,
         sl = slice(shard * shard_size, min(num, (shard + 1) * shard_size))
         return images.images[image_index[sl]], spec, recipe, seed, shard
 
+    todo = todo[ranks.rank::ranks.world]  # under torchrun: every world-th shard per rank
+    if ranks.distributed:
+        workers = 1
+
     def store(shard: int, weights: MLPWeights, psnr: torch.Tensor, seconds: float) -> None:
         sl = slice(shard * shard_size, min(num, (shard + 1) * shard_size))
         idx, cp = image_index[sl], copy[sl]
         meta = {"label": images.labels[idx], "image_index": idx, "split": images.split[idx],
                 "copy": cp, "psnr": psnr}
         entry = write_shard(out, shard, weights, meta)
+        if ranks.distributed:  # one writer per manifest: rank 0 merges these at the end
+            atomic_write_json(out / f"{entry['file']}.entry.json",
+                              {**entry, "seconds": seconds})
+            return
         manifest["shards"] = [s for s in manifest["shards"] if s["file"] != entry["file"]]
         manifest["shards"].append(entry)
         manifest["shards"].sort(key=lambda s: s["file"])
@@ -177,6 +194,15 @@ def build_zoo(images: ImageSet, out: str | Path, spec: SirenSpec | None = None,
                 if progress:
                     progress(len(psnr), float(psnr.mean()))
 
+    if ranks.distributed:
+        ranks.barrier()
+        if not ranks.main:
+            ranks.barrier()  # rank 0 finalises
+            return Zoo(out)
+        _merge_rank_entries(out, manifest)
+        if len(manifest["shards"]) != num_shards:
+            raise ZooError(f"{out}: {num_shards - len(manifest['shards'])} shards missing "
+                           "after the multi-process fit; rerun the same command")
     # finalise: statistics over all shards
     manifest["complete"] = True
     manifest["stats"] = {}
@@ -187,4 +213,29 @@ def build_zoo(images: ImageSet, out: str | Path, spec: SirenSpec | None = None,
     manifest["stats"] = split_stats(a.psnr, a.split)
     atomic_write_json(mpath, manifest)
     zoo.manifest = manifest
+    if ranks.distributed:
+        ranks.barrier()
     return zoo
+
+
+def _fit_ranks(dev: torch.device):
+    """Under torchrun, this process's ranks (joined to a gloo group for barriers)."""
+    from dng.distributed import init, ranks_from_env
+
+    ranks = ranks_from_env()
+    if ranks.distributed:
+        init(ranks, torch.device("cpu") if dev.type != "cuda" else ranks.device(dev))
+    return ranks
+
+
+def _merge_rank_entries(out: Path, manifest: dict) -> None:
+    """Move the shard entries that ranks wrote beside their shards into the manifest."""
+    for side in sorted((out / "shards").glob("*.entry.json")):
+        entry = json.loads(side.read_text())
+        seconds = entry.pop("seconds", 0.0)
+        if (out / entry["file"]).is_file():
+            manifest["shards"] = [s for s in manifest["shards"] if s["file"] != entry["file"]]
+            manifest["shards"].append(entry)
+            manifest["fit_seconds"] += seconds
+        side.unlink()
+    manifest["shards"].sort(key=lambda s: s["file"])

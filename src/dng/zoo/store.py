@@ -28,24 +28,12 @@ from safetensors.torch import load_file, save_file
 
 from dng.data.datasets import SPLIT_NAMES, ImageSet, sha256_file
 from dng.errors import ZooError
+from dng.io import atomic_write_bytes, atomic_write_json  # noqa: F401 (re-exported)
 from dng.weights import MLPWeights
 from dng.zoo.siren import SirenSpec
 
 FORMAT = "dng-zoo"
 VERSION = 1
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def atomic_write_json(path: Path, obj: dict) -> None:
-    atomic_write_bytes(path, (json.dumps(obj, indent=2) + "\n").encode())
 
 
 def save_tensors_atomic(path: Path, tensors: dict[str, torch.Tensor],

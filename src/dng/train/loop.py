@@ -1,0 +1,233 @@
+"""The training loop: one function, read top to bottom.
+
+setup (zoo, model, optimiser, resume) → for each step: batch → loss → backward → update →
+now and then: validate, log, checkpoint → result. Batches follow a seeded permutation per
+epoch, so a resumed run draws exactly what a straight one would; under torchrun each rank
+computes its slice of every global batch (see :mod:`dng.train.distributed`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from dng.data.datasets import normalize_images
+from dng.device import resolve_device
+from dng.errors import DNGError
+from dng.io import atomic_write_json
+from dng.metrics import evaluate, metric_name, objective
+from dng import distributed
+from dng.train.checkpoint import build_model, read_checkpoint, save_checkpoint
+from dng.train.config import STAGE1_MODELS, STAGE2, TrainConfig, save_config
+from dng.train.loggers import RunLogger
+from dng.zoo import Zoo
+
+
+def eval_batch_size(cfg: TrainConfig) -> int:
+    return 64 if cfg.model in STAGE1_MODELS else 256
+
+
+def validation_subset(val, cfg: TrainConfig):
+    """The validation INRs scored during training: all of them, or — with ``eval_batches`` —
+    a fixed random subset of ``eval_batches`` batches (the same one at every evaluation and
+    for every run; the split's own order may be sorted by class, so its head is not a fair
+    sample)."""
+    if cfg.eval_batches is None:
+        return val
+    n = cfg.eval_batches * eval_batch_size(cfg)
+    if n >= len(val):
+        return val
+    g = torch.Generator().manual_seed(0)
+    return val.select(torch.randperm(len(val), generator=g)[:n].sort().values)
+
+
+def lr_factor(cfg: TrainConfig, step: int) -> float:
+    """Step warm-up: ``min(1, base + inc · ⌊step / every⌋)``."""
+    return min(1.0, cfg.warmup_base + cfg.warmup_inc * (step // cfg.warmup_every))
+
+
+def loss_fn(model, cfg: TrainConfig, weights, labels, images_u8) -> torch.Tensor:
+    """Stage 1: MSE of the decoded views; classifiers: cross-entropy (stage 2: per view)."""
+    if cfg.model in STAGE1_MODELS:
+        if cfg.augment.startswith("noise") and model.training:
+            level = float(cfg.augment.split(":")[1]) if ":" in cfg.augment else 0.01
+            weights = weights.map(lambda t: t + level * t.std() * torch.randn_like(t))
+        targets = distributed.unwrap(model).targets(normalize_images(images_u8))
+        return F.mse_loss(model(weights), targets)
+    logits = model(weights)  # stage 2: per-view logits (B·V, classes)
+    return F.cross_entropy(logits, labels.repeat_interleave(logits.shape[0] // len(labels)))
+
+
+def make_optimizer(cfg: TrainConfig, params) -> torch.optim.Optimizer:
+    opt_cls = torch.optim.AdamW if cfg.optimizer == "adamw" else torch.optim.Adam
+    return opt_cls(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+
+
+def train(zoo_dir: str | Path, out: str | Path, cfg: TrainConfig, resume: bool = False,
+          progress: bool = True, log=print, device: str | torch.device = "cpu") -> dict:
+    """Train one job; returns the final metrics dict (also written to ``out/train.json``).
+
+    ``device``: where the model and its batches live (the zoo stays in host memory; each
+    batch is copied over). A run may be resumed on another device, or with another number
+    of processes."""
+    out = Path(out)
+    ranks = distributed.ranks_from_env()
+    dev = ranks.device(resolve_device(device))
+    zoo = Zoo(zoo_dir)
+    if zoo.num_classes < 2 and cfg.model not in STAGE1_MODELS:
+        raise DNGError(f"{zoo_dir}: classification needs labels (the zoo has none)")
+    if out.exists() and (out / "config.json").exists() and not resume:
+        raise DNGError(f"{out} already holds a run; pass --resume to continue it or choose "
+                       "another --out")
+    local = ranks.local_slice(cfg.batch_size)
+    train_data = zoo.load("train", max_copy=cfg.copies)
+    if len(train_data) == 0:
+        raise DNGError(f"{zoo_dir}: the train split is empty")
+    if ranks.distributed and len(train_data) < cfg.batch_size:
+        raise DNGError(f"{zoo_dir}: the train split has {len(train_data)} INRs, fewer than "
+                       f"one global batch ({cfg.batch_size})")
+    val_data = validation_subset(zoo.load("val", max_copy=0), cfg)
+    created = distributed.init(ranks, dev)
+    torch.manual_seed(cfg.seed)
+    net = build_model(cfg, zoo).to(dev)
+    params = [p for p in net.parameters() if p.requires_grad]
+    opt = make_optimizer(cfg, params)
+
+    step, best, best_metrics, elapsed = 0, -math.inf, {}, 0.0
+    if resume and (out / "last.pt").is_file():
+        st = read_checkpoint(out / "last.pt")
+        net.load_state_dict(st["model"])
+        opt.load_state_dict(st["optimizer"])
+        step, best, elapsed = int(st["step"]), float(st["best"]), float(st["elapsed"])
+        best_metrics = json.loads(st["best_metrics"])
+        torch.set_rng_state(st["torch_rng"])
+        if dev.type == "cuda" and "cuda_rng" in st:
+            torch.cuda.set_rng_state(st["cuda_rng"], dev)
+    model = distributed.wrap(net, ranks, dev)
+    if ranks.main:
+        out.mkdir(parents=True, exist_ok=True)
+        save_config(out / "config.json", cfg)
+    ranks.barrier()
+    logger = RunLogger(out, cfg.to_dict(), resume, enabled=ranks.main, wandb=cfg.wandb)
+
+    budget = cfg.budget_minutes * 60 if cfg.budget_minutes else math.inf
+    bar = _progress_bar(cfg, step, budget) if progress and ranks.main else None
+    t_start = time.perf_counter() - elapsed
+    t_log, seen_log = time.perf_counter(), 0
+    running, n_run = torch.zeros((), device=dev), 0
+    n_train = len(train_data)
+    per_epoch = max(1, n_train // cfg.batch_size)
+    perm: dict[int, torch.Tensor] = {}
+
+    def batch_at(step: int):
+        """This rank's part of the global batch for ``step``: epoch ``e`` is a permutation
+        seeded by ``(seed, e)`` — resumable, and the same on every rank."""
+        e, k = divmod(step, per_epoch)
+        if e not in perm:
+            perm.clear()
+            perm[e] = torch.randperm(n_train, generator=torch.Generator().manual_seed(
+                cfg.seed * 1_000_003 + e))
+        idx = perm[e][k * cfg.batch_size:(k + 1) * cfg.batch_size]  # short if split < batch
+        return train_data.batch(idx[local] if ranks.distributed else idx, dev)
+
+    model.train()
+    done = step >= cfg.steps or elapsed >= budget
+    while not done:
+        w, y, u8 = batch_at(step)
+        for g in opt.param_groups:
+            g["lr"] = cfg.lr * lr_factor(cfg, step)
+        loss = loss_fn(model, cfg, w, y, u8)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        step += 1
+        seen_log += cfg.batch_size
+        running += loss.detach()  # stays on the device: no sync per step
+        n_run += 1
+        done = ranks.agree(step >= cfg.steps or time.perf_counter() - t_start >= budget)
+        if step % cfg.eval_every == 0 or done:
+            train_loss = float(running) / max(n_run, 1)
+            if not math.isfinite(train_loss):
+                raise DNGError(f"training diverged: mean loss {train_loss} over steps "
+                               f"{step - n_run + 1}–{step} (lower --lr?); {out}/best.pt and "
+                               "last.pt hold the last good state")
+            running, n_run = torch.zeros((), device=dev), 0
+            if ranks.main:
+                m = evaluate(net, val_data, eval_batch_size(cfg))
+                model.train()
+                now = time.perf_counter()
+                rate = seen_log / max(now - t_log, 1e-9)
+                t_log, seen_log = now, 0
+                name = metric_name(m)
+                lr = opt.param_groups[0]["lr"]
+                logger.row(step, now - t_start, train_loss, m[name], name, lr, rate)
+                logger.scalars(step, {"train/loss": train_loss, "train/lr": lr,
+                                      "train/inr_per_s": rate, f"val/{name}": m[name]})
+                if cfg.model in STAGE1_MODELS:
+                    _log_reconstructions(logger, net, val_data, step, dev)
+                if objective(m) > best:
+                    best, best_metrics = objective(m), {**m, "step": step}
+                    save_checkpoint(out / "best.pt", model=net.state_dict(), step=step)
+                save_checkpoint(out / "last.pt", model=net.state_dict(),
+                                optimizer=opt.state_dict(), step=step, best=best,
+                                best_metrics=json.dumps(best_metrics),
+                                elapsed=time.perf_counter() - t_start,
+                                torch_rng=torch.get_rng_state(),
+                                **({"cuda_rng": torch.cuda.get_rng_state(dev)}
+                                   if dev.type == "cuda" else {}))
+                if bar:
+                    bar.set_postfix_str(f"val {name} {m[name]:.4f}")
+            ranks.barrier()
+        if bar:
+            bar.update(1)
+            if step % 20 == 0:  # reading the loss waits for the device: only now and then
+                _bar_postfix(bar, loss, budget, t_start)
+    if bar:
+        bar.close()
+    logger.close()
+    result = {"zoo": str(zoo_dir), "device": str(dev), "processes": ranks.world,
+              "steps": step, "train_seconds": time.perf_counter() - t_start,
+              "best_val": best_metrics, "params": sum(p.numel() for p in net.parameters()),
+              "trainable_params": sum(p.numel() for p in params)}
+    if ranks.main:
+        atomic_write_json(out / "train.json", result)
+        log(f"{cfg.model}: {step} steps in {result['train_seconds']:.0f} s; "
+            f"best val {best_metrics}")
+    ranks.barrier()
+    distributed.finish(created)
+    return result
+
+
+def _progress_bar(cfg: TrainConfig, step: int, budget: float):
+    from tqdm import tqdm
+
+    # redrawn twice a second on a terminal, every 30 s into a log file
+    tty = sys.stderr.isatty()
+    return tqdm(total=cfg.steps, initial=step, desc=cfg.model, dynamic_ncols=tty,
+                mininterval=0.5 if tty else 30.0, file=sys.stderr)
+
+
+def _bar_postfix(bar, loss: torch.Tensor, budget: float, t_start: float) -> None:
+    post = f"loss {loss.item():.4f}"
+    if budget < math.inf:  # the wall-clock budget ends the run before cfg.steps
+        left = max(0.0, budget - (time.perf_counter() - t_start))
+        post += f", budget left {int(left // 60)}:{int(left % 60):02d}"
+    bar.set_postfix_str(post, refresh=False)
+
+
+@torch.no_grad()
+def _log_reconstructions(logger: RunLogger, net, val_data, step: int, dev) -> None:
+    """A few decoded validation images (first view) for TensorBoard / W&B."""
+    if not logger.backends:
+        return
+    sub = val_data.select(torch.arange(min(8, len(val_data))))
+    rec = net(sub.weights.to(dev))
+    C = sub.target_images().shape[1]
+    logger.images(step, "val/reconstructions", rec[:, :C])
+    logger.images(step, "val/images", normalize_images(sub.target_images()))
