@@ -185,9 +185,12 @@ def train(zoo_dir: str | Path, out: str | Path, cfg: TrainConfig, resume: bool =
                     bar.set_postfix_str(f"val {name} {m[name]:.4f}")
             ranks.barrier()
         if bar:
-            bar.update(1)
             if step % 20 == 0:  # reading the loss waits for the device: only now and then
-                _bar_postfix(bar, loss, budget, t_start)
+                _bar_postfix(bar, loss, step, budget)
+            if budget < math.inf:  # the bar counts the budget's seconds, not a step cap
+                bar.update(min(int(time.perf_counter() - t_start), bar.total) - bar.n)
+            else:
+                bar.update(1)
     if bar:
         bar.close()
     logger.close()
@@ -205,19 +208,22 @@ def train(zoo_dir: str | Path, out: str | Path, cfg: TrainConfig, resume: bool =
 
 
 def _progress_bar(cfg: TrainConfig, step: int, budget: float):
+    """Steps of ``cfg.steps``, or — with a wall-clock budget — seconds of the budget."""
     from tqdm import tqdm
 
     # redrawn twice a second on a terminal, every 30 s into a log file
     tty = sys.stderr.isatty()
-    return tqdm(total=cfg.steps, initial=step, desc=cfg.model, dynamic_ncols=tty,
-                mininterval=0.5 if tty else 30.0, file=sys.stderr)
+    kw = dict(desc=cfg.model, dynamic_ncols=tty, mininterval=0.5 if tty else 30.0,
+              file=sys.stderr)
+    if budget < math.inf:
+        return tqdm(total=int(budget), unit="s", **kw)
+    return tqdm(total=cfg.steps, initial=step, unit="step", **kw)
 
 
-def _bar_postfix(bar, loss: torch.Tensor, budget: float, t_start: float) -> None:
+def _bar_postfix(bar, loss: torch.Tensor, step: int, budget: float) -> None:
     post = f"loss {loss.item():.4f}"
-    if budget < math.inf:  # the wall-clock budget ends the run before cfg.steps
-        left = max(0.0, budget - (time.perf_counter() - t_start))
-        post += f", budget left {int(left // 60)}:{int(left % 60):02d}"
+    if budget < math.inf:
+        post = f"step {step}, " + post
     bar.set_postfix_str(post, refresh=False)
 
 
