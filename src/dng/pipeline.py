@@ -163,10 +163,11 @@ def demo(out: str | Path = "runs/demo", steps: tuple[int, int] = (600, 300),
     results = {}
     for i, (name, label, extra) in enumerate(DEMO_RUNS):
         _say(f"[{i + 2}/4] {label}: stage 1 {steps[0]} steps, stage 2 {steps[1]} steps")
-        ov = {"copies": str(copies), **extra}
+        # ten validation points per stage: learning curves a reader can follow
+        s1 = {"copies": str(copies), "eval_every": str(max(1, steps[0] // 10)), **extra}
+        s2 = {"copies": str(copies), "eval_every": str(max(1, steps[1] // 10))}
         results[name] = run_inr2jls(out / "zoo", out / name, steps=steps, progress=progress,
-                                    overrides={STAGE1: ov, STAGE2: {"copies": str(copies)}},
-                                    device=device)
+                                    overrides={STAGE1: s1, STAGE2: s2}, device=device)
     secs = time.perf_counter() - t0
     report = write_report(out, zoo, results, secs, steps)
     _say(f"[4/4] report: {report}")
