@@ -31,12 +31,12 @@ def test_errors_exit_nonzero_with_one_line(tmp_path, capsys):
     assert len(err) == 1 and "unknown dataset 'nope'" in err[0]
     assert not (tmp_path / "z").exists()
     assert main(["fit", "--dataset", "mnist", "--data-dir", str(tmp_path),
-                 "--out", str(tmp_path / "z")]) == 2
+                 "--out", str(tmp_path / "z")]) == 1
     assert "missing dataset file" in capsys.readouterr().err
     assert not (tmp_path / "z").exists()
-    assert main(["zoo-info", str(tmp_path)]) == 2
+    assert main(["zoo-info", str(tmp_path)]) == 1
     assert main(["train", "--zoo", str(tmp_path), "--model", "mlp", "--out",
-                 str(tmp_path / "r")]) == 2
+                 str(tmp_path / "r")]) == 1
 
 
 def test_import_zoo_cli(tmp_path, fixtures_dir, capsys):

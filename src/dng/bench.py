@@ -335,7 +335,14 @@ ALL = ["encoder", "inr2jls", "classify", "dng-encoder", "ng-gnn", "mlp"]
 def cmd_bench(args) -> None:
     import sys
 
+    from dng.device import resolve_device
+    from dng.errors import ConfigError
+
     models = args.models.split(",") if args.models else ALL
+    unknown = [m for m in models if m not in ALL]
+    if unknown:
+        raise ConfigError(f"unknown bench model(s) {', '.join(unknown)} (choose {', '.join(ALL)})")
+    args.device = str(resolve_device(args.device))
     res = run_bench(models, args.shape, args.device, args.repeats, not args.no_train,
                     not args.no_reference, args.compile, args.bf16)
     print(markdown(res))
@@ -349,7 +356,7 @@ def register(sub) -> None:
     b = sub.add_parser("bench", help="speed/FLOPs/memory table of the models")
     b.add_argument("--models", help=f"comma list of {','.join(ALL)} (default all)")
     b.add_argument("--shape", default="mnist", help="mnist | cifar | sizes like 2,32,32,1")
-    b.add_argument("--device", default="cpu")
+    b.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N, mps or auto")
     b.add_argument("--repeats", type=int, default=5)
     b.add_argument("--no-train", action="store_true", help="skip training-throughput columns")
     b.add_argument("--no-reference", action="store_true", help="skip reference-structure rows")

@@ -8,7 +8,34 @@ import sys
 import time
 from pathlib import Path
 
-from dng.errors import DNGError
+from dng.errors import ConfigError, DNGError
+
+
+def _number(kind, low, name: str, high=None):
+    """argparse type: a finite number ``>= low`` (and ``<= high``), else one usage error."""
+    def parse(text: str):
+        try:
+            v = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a{'n integer' if kind is int else ' number'}") from None
+        if v != v or v in (float("inf"), float("-inf")) or v < low or (high is not None and v > high):
+            bound = f">= {low}" + (f" and <= {high}" if high is not None else "")
+            raise argparse.ArgumentTypeError(f"{text} is out of range (must be {bound})")
+        return v
+    parse.__name__ = name
+    return parse
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors on one line (the usage text is one ``--help`` away)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+POS_INT = _number(int, 1, "positive integer")
+NONNEG_INT = _number(int, 0, "non-negative integer")
+POS_FLOAT = _number(float, 1e-12, "positive number")
 
 
 def cmd_fit(args) -> None:
@@ -118,7 +145,8 @@ def cmd_train(args) -> None:
                            f"{cfg.model}")
     else:
         cfg = load_config_layers(args.config, overrides)
-    train(args.zoo, out, cfg, resume=args.resume, device=args.device)
+    train(args.zoo, out, cfg, resume=args.resume, device=args.device, verify=not args.no_verify,
+          force=args.force)
     if args.eval:
         cmd_eval(argparse.Namespace(run=str(out), zoo=args.zoo, limit=None, device=args.device))
 
@@ -142,6 +170,9 @@ def cmd_reproduce(args) -> None:
     from dng.zoo import FitRecipe
 
     methods = tuple(args.methods.split(",")) if args.methods else METHODS
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown:
+        raise ConfigError(f"unknown method(s) {', '.join(unknown)} (choose {', '.join(METHODS)})")
     path = reproduce(args.data_dir, args.datasets.split(","), args.budget_minutes, args.out,
                      args.seeds, methods, args.zoo_root, limit=args.limit, device=args.device,
                      recipe=FitRecipe.named(args.recipe))
@@ -154,8 +185,11 @@ def _device_arg(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="dng", description="Dynamic Neural Graphs: learning on "
+    p = _Parser(prog="dng", description="Dynamic Neural Graphs: learning on "
                                 "neural-network weights.")
+    from dng import __version__
+
+    p.add_argument("--version", action="version", version=f"dng {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 
     f = sub.add_parser("fit", help="fit an INR zoo (one SIREN per image), resumable")
@@ -167,18 +201,20 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--recipe", default="reference", choices=["reference", "fast"],
                    help="reference: the paper's zoo (300 steps, lr 1e-3, constant); fast: 70 "
                         "steps, lr 1.2e-2, cosine — 4x quicker, much harder to classify")
-    f.add_argument("--steps", type=int, help="override the recipe's steps")
-    f.add_argument("--lr", type=float, help="override the recipe's learning rate")
+    f.add_argument("--steps", type=POS_INT, help="override the recipe's steps")
+    f.add_argument("--lr", type=POS_FLOAT, help="override the recipe's learning rate")
     f.add_argument("--schedule", choices=["cosine", "constant"],
                    help="override the recipe's learning-rate schedule")
-    f.add_argument("--copies", type=int, default=0, help="extra random-init INRs per training image")
-    f.add_argument("--limit", type=int, help="use at most N images of each split")
-    f.add_argument("--seed", type=int, default=0)
-    f.add_argument("--hidden", type=int, nargs="+", default=[32, 32])
-    f.add_argument("--omega", type=float, default=30.0)
-    f.add_argument("--chunk", type=int, default=32, help="INRs fitted together")
-    f.add_argument("--shard-size", type=int, default=1024)
-    f.add_argument("--workers", type=int, default=None,
+    f.add_argument("--copies", type=_number(int, 0, "copies", 1000), default=0, help="extra random-init INRs per training image")
+    f.add_argument("--limit", type=POS_INT, help="use at most N images of each split")
+    f.add_argument("--seed", type=NONNEG_INT, default=0, help="seed of the initial weights")
+    f.add_argument("--hidden", type=POS_INT, nargs="+", default=[32, 32],
+                   help="hidden widths of the SIRENs")
+    f.add_argument("--omega", type=POS_FLOAT, default=30.0, help="sine frequency ω0")
+    f.add_argument("--chunk", type=POS_INT, default=32, help="INRs fitted together")
+    f.add_argument("--shard-size", type=POS_INT, default=1024,
+                   help="INRs per shard file")
+    f.add_argument("--workers", type=POS_INT, default=None,
                    help="fitting processes on the CPU (default: one per core)")
     _device_arg(f)
     f.set_defaults(fn=cmd_fit)
@@ -190,15 +226,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("show", help="PNG grid of images vs INR renderings")
     s.add_argument("dir")
-    s.add_argument("--n", type=int, default=10)
+    s.add_argument("--n", type=POS_INT, default=10, help="INRs shown")
     s.add_argument("--out", help="PNG path (default DIR/show.png)")
     s.set_defaults(fn=cmd_show)
 
     i = sub.add_parser("import-zoo", help="import SIREN state_dicts as a zoo")
     i.add_argument("sources", nargs="+", help="bundle .pt, state_dict files or directories")
     i.add_argument("--out", required=True)
-    i.add_argument("--image-size", type=int, nargs=2, default=[28, 28])
-    i.add_argument("--omega", type=float, default=None)
+    i.add_argument("--image-size", type=POS_INT, nargs=2, default=[28, 28],
+                   help="height and width the INRs are rendered at")
+    i.add_argument("--omega", type=POS_FLOAT, default=None,
+                   help="sine frequency ω0 when the files do not say")
     i.set_defaults(fn=cmd_import_zoo)
 
     d = sub.add_parser("datasets", help="list dataset names")
@@ -213,16 +251,16 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--out", required=True, help="run directory")
     t.add_argument("--from", dest="from_run", help="stage 2: the stage-1 run directory")
     t.add_argument("--preset", choices=["cpu", "paper"], help="default cpu")
-    t.add_argument("--budget-minutes", type=float, help="wall-clock budget")
-    t.add_argument("--steps", type=int, help="step budget")
-    t.add_argument("--batch-size", type=int, help="global batch (split over torchrun ranks)")
-    t.add_argument("--lr", type=float, help="learning rate")
-    t.add_argument("--seed", type=int, help="seed of the model and the batch order")
-    t.add_argument("--emb-dim", type=int, help="encoder width D")
-    t.add_argument("--probes", type=int, help="probe inputs K (0: the paper's models)")
+    t.add_argument("--budget-minutes", type=POS_FLOAT, help="wall-clock budget")
+    t.add_argument("--steps", type=POS_INT, help="step budget")
+    t.add_argument("--batch-size", type=POS_INT, help="global batch (split over torchrun ranks)")
+    t.add_argument("--lr", type=POS_FLOAT, help="learning rate")
+    t.add_argument("--seed", type=NONNEG_INT, help="seed of the model and the batch order")
+    t.add_argument("--emb-dim", type=POS_INT, help="encoder width D")
+    t.add_argument("--probes", type=NONNEG_INT, help="probe inputs K (0: the paper's models)")
     t.add_argument("--augment", help="none | noise[:level] | rotflip")
-    t.add_argument("--copies", type=int, help="extra random-init INR copies to use")
-    t.add_argument("--rnn-layers", type=int, help="encoder passes")
+    t.add_argument("--copies", type=NONNEG_INT, help="extra random-init INR copies to use")
+    t.add_argument("--rnn-layers", type=POS_INT, help="encoder passes")
     t.add_argument("--no-latent-generator", action="store_true", help="ablation")
     t.add_argument("--positional-embedding", action="store_true", help="ablation")
     t.add_argument("--activation-embedding", action="store_true", help="ablation")
@@ -230,7 +268,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also log to Weights & Biases (pip install wandb)")
     t.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                    help="override any config field (repeatable)")
-    t.add_argument("--resume", action="store_true", help="continue a killed run")
+    t.add_argument("--resume", action="store_true", help="continue a killed run (a larger "
+                   "--steps or --budget-minutes extends it)")
+    t.add_argument("--force", action="store_true",
+                   help="with --resume: continue even on another zoo")
+    t.add_argument("--no-verify", action="store_true",
+                   help="skip the sha256 check of the zoo's files as they are read")
     t.add_argument("--eval", action="store_true", help="run `dng eval` afterwards")
     _device_arg(t)
     t.set_defaults(fn=cmd_train)
@@ -238,31 +281,32 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser("eval", help="metrics.json and pictures for a run")
     e.add_argument("run")
     e.add_argument("--zoo", help="zoo directory (default: the one the run trained on)")
-    e.add_argument("--limit", type=int, help="evaluate on the first N val/test INRs only")
+    e.add_argument("--limit", type=POS_INT, help="evaluate on the first N val/test INRs only")
     _device_arg(e)
     e.set_defaults(fn=cmd_eval)
 
     dm = sub.add_parser("demo", help="the full pipeline on the embedded digits set (offline)")
     dm.add_argument("--out", default="runs/demo")
-    dm.add_argument("--stage1-steps", type=int, default=600,
+    dm.add_argument("--stage1-steps", type=POS_INT, default=600,
                     help="INR2JLS stage-1 steps of each of the two runs")
-    dm.add_argument("--stage2-steps", type=int, default=300,
+    dm.add_argument("--stage2-steps", type=POS_INT, default=300,
                     help="stage-2 (classifier) steps of each run")
-    dm.add_argument("--copies", type=int, default=1,
+    dm.add_argument("--copies", type=_number(int, 0, "copies", 100), default=1,
                     help="extra random-init INRs per training image")
-    dm.add_argument("--limit", type=int, help="images per split (quick runs)")
+    dm.add_argument("--limit", type=POS_INT, help="images per split (quick runs)")
     _device_arg(dm)
     dm.set_defaults(fn=cmd_demo)
 
     r = sub.add_parser("reproduce", help="the paper's comparison on this machine's budget")
     r.add_argument("--data-dir", required=False)
     r.add_argument("--datasets", default="mnist,fashion-mnist,cifar10")
-    r.add_argument("--budget-minutes", type=float, default=20.0)
+    r.add_argument("--budget-minutes", type=POS_FLOAT, default=20.0,
+                   help="wall-clock minutes per model")
     r.add_argument("--out", required=True)
-    r.add_argument("--seeds", type=int, default=1)
+    r.add_argument("--seeds", type=POS_INT, default=1, help="seeds per method")
     r.add_argument("--methods", help="comma list (default inr2jls,dng-encoder,ng-gnn,mlp)")
     r.add_argument("--zoo-root", help="where zoos are built/reused (default OUT/zoos)")
-    r.add_argument("--limit", type=int, help="images per split when a zoo is built (quick runs)")
+    r.add_argument("--limit", type=POS_INT, help="images per split when a zoo is built (quick runs)")
     r.add_argument("--recipe", default="reference", choices=["reference", "fast"],
                    help="fit recipe of zoos that have to be built (see `dng fit --help`)")
     _device_arg(r)
@@ -274,12 +318,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command. Exit status: 0 done, 2 bad usage (flags, config, names), 1 any other
+    error (data, files, a diverged run, a busy directory), 130 interrupted. Errors are one line; ``DNG_DEBUG=1`` shows the traceback."""
+    import os
+
     args = build_parser().parse_args(argv)
+    debug = os.environ.get("DNG_DEBUG", "") not in ("", "0")
     try:
         args.fn(args)
     except DNGError as e:
+        if debug:
+            raise
         print(f"dng {args.command}: error: {e}", file=sys.stderr)
-        return 2
+        return 2 if isinstance(e, ConfigError) else 1
     except KeyboardInterrupt:
         print(f"dng {args.command}: interrupted (rerun the same command to resume)",
               file=sys.stderr)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import torch
 
-from dng.errors import DNGError
+from dng.errors import ConfigError
 
 
 def resolve_device(name: str | torch.device | None = "cpu") -> torch.device:
@@ -24,18 +24,18 @@ def resolve_device(name: str | torch.device | None = "cpu") -> torch.device:
     try:
         dev = torch.device(name)
     except RuntimeError:
-        raise DNGError(f"unknown device {name!r} (cpu, cuda, cuda:N, mps or auto)") from None
+        raise ConfigError(f"unknown device {name!r} (cpu, cuda, cuda:N, mps or auto)") from None
     if dev.type == "cuda":
         if not torch.cuda.is_available():
-            raise DNGError(f"device {name!r}: this PyTorch build sees no CUDA GPU "
+            raise ConfigError(f"device {name!r}: this PyTorch build sees no CUDA GPU "
                            f"(torch {torch.__version__}); use --device cpu")
         if dev.index is not None and dev.index >= torch.cuda.device_count():
-            raise DNGError(f"device {name!r}: only {torch.cuda.device_count()} CUDA GPU(s)")
+            raise ConfigError(f"device {name!r}: only {torch.cuda.device_count()} CUDA GPU(s)")
     elif dev.type == "mps":
         if getattr(torch.backends, "mps", None) is None or not torch.backends.mps.is_available():
-            raise DNGError(f"device {name!r}: MPS is not available here; use --device cpu")
+            raise ConfigError(f"device {name!r}: MPS is not available here; use --device cpu")
     elif dev.type != "cpu":
-        raise DNGError(f"device {name!r} is not supported (cpu, cuda, cuda:N, mps or auto)")
+        raise ConfigError(f"device {name!r} is not supported (cpu, cuda, cuda:N, mps or auto)")
     return dev
 
 

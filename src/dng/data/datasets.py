@@ -17,7 +17,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from dng.errors import DataError
+from dng.errors import ConfigError, DataError
 
 TRAIN, VAL, TEST = 0, 1, 2
 SPLIT_NAMES = ("train", "val", "test")
@@ -430,5 +430,5 @@ def load_dataset(name: str, data_dir: str | os.PathLike | None = None) -> ImageS
     if key not in DATASETS:
         if Path(name).exists():
             return load_image_folder(Path(name))
-        raise DataError(f"unknown dataset {name!r}; choose one of {', '.join(dataset_names())}")
+        raise ConfigError(f"unknown dataset {name!r}; choose one of {', '.join(dataset_names())}")
     return DATASETS[key](data_dir)

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from dng.data.datasets import normalize_images
 from dng.device import resolve_device
 from dng.errors import DNGError
-from dng.io import atomic_write_json
+from dng.io import DirLock, atomic_write_json
 from dng.metrics import evaluate, metric_name, objective
 from dng import distributed
 from dng.train.checkpoint import build_model, read_checkpoint, save_checkpoint
@@ -47,6 +47,13 @@ def validation_subset(val, cfg: TrainConfig):
     return val.select(torch.randperm(len(val), generator=g)[:n].sort().values)
 
 
+def zoo_identity(zoo: Zoo) -> str:
+    """What makes a zoo the same zoo wherever it lies: its images, spec, recipe, seed, size."""
+    m = zoo.manifest
+    return (f"{m['dataset']['name']}:{m['dataset']['checksum'][:12]}:{m['num_inrs']}INRs:"
+            f"seed{m['seed']}:{m['recipe'].get('steps')}steps")
+
+
 def lr_factor(cfg: TrainConfig, step: int) -> float:
     """Step warm-up: ``min(1, base + inc · ⌊step / every⌋)``."""
     return min(1.0, cfg.warmup_base + cfg.warmup_inc * (step // cfg.warmup_every))
@@ -70,16 +77,18 @@ def make_optimizer(cfg: TrainConfig, params) -> torch.optim.Optimizer:
 
 
 def train(zoo_dir: str | Path, out: str | Path, cfg: TrainConfig, resume: bool = False,
-          progress: bool = True, log=print, device: str | torch.device = "cpu") -> dict:
+          progress: bool = True, log=print, device: str | torch.device = "cpu",
+          verify: bool = True, force: bool = False) -> dict:
     """Train one job; returns the final metrics dict (also written to ``out/train.json``).
 
     ``device``: where the model and its batches live (the zoo stays in host memory; each
     batch is copied over). A run may be resumed on another device, or with another number
-    of processes."""
+    of processes. ``verify``: check the zoo files' sha256 as they are read. ``force``: resume
+    even on a zoo other than the one the run started on."""
     out = Path(out)
     ranks = distributed.ranks_from_env()
     dev = ranks.device(resolve_device(device))
-    zoo = Zoo(zoo_dir)
+    zoo = Zoo(zoo_dir, verify_data=verify)
     if zoo.num_classes < 2 and cfg.model not in STAGE1_MODELS:
         raise DNGError(f"{zoo_dir}: classification needs labels (the zoo has none)")
     if out.exists() and (out / "config.json").exists() and not resume:
@@ -102,6 +111,9 @@ def train(zoo_dir: str | Path, out: str | Path, cfg: TrainConfig, resume: bool =
     step, best, best_metrics, elapsed = 0, -math.inf, {}, 0.0
     if resume and (out / "last.pt").is_file():
         st = read_checkpoint(out / "last.pt")
+        if st.get("zoo_id") not in (None, zoo_identity(zoo)) and not force:
+            raise DNGError(f"{out} was trained on another zoo ({st['zoo_id']}); --resume "
+                           f"with {zoo_dir} ({zoo_identity(zoo)}) needs --force")
         net.load_state_dict(st["model"])
         opt.load_state_dict(st["optimizer"])
         step, best, elapsed = int(st["step"]), float(st["best"]), float(st["elapsed"])
@@ -110,101 +122,112 @@ def train(zoo_dir: str | Path, out: str | Path, cfg: TrainConfig, resume: bool =
         if dev.type == "cuda" and "cuda_rng" in st:
             torch.cuda.set_rng_state(st["cuda_rng"], dev)
     model = distributed.wrap(net, ranks, dev)
+    lock = DirLock(out, "dng train")
     if ranks.main:
-        out.mkdir(parents=True, exist_ok=True)
-        save_config(out / "config.json", cfg)
+        lock.acquire()  # one writer per run directory
+        try:
+            if not resume and (out / "config.json").exists():  # a rival started it meanwhile
+                raise DNGError(f"{out} already holds a run; pass --resume to continue it")
+            save_config(out / "config.json", cfg)
+        except BaseException:
+            lock.release()
+            raise
     ranks.barrier()
-    logger = RunLogger(out, cfg.to_dict(), resume, enabled=ranks.main, wandb=cfg.wandb)
+    try:
+        logger = RunLogger(out, cfg.to_dict(), resume, enabled=ranks.main, wandb=cfg.wandb)
 
-    budget = cfg.budget_minutes * 60 if cfg.budget_minutes else math.inf
-    bar = _progress_bar(cfg, step, budget) if progress and ranks.main else None
-    t_start = time.perf_counter() - elapsed
-    t_log, seen_log = time.perf_counter(), 0
-    running, n_run = torch.zeros((), device=dev), 0
-    n_train = len(train_data)
-    per_epoch = max(1, n_train // cfg.batch_size)
-    perm: dict[int, torch.Tensor] = {}
+        budget = cfg.budget_minutes * 60 if cfg.budget_minutes else math.inf
+        bar = _progress_bar(cfg, step, budget) if progress and ranks.main else None
+        t_start = time.perf_counter() - elapsed
+        t_log, seen_log = time.perf_counter(), 0
+        running, n_run = torch.zeros((), device=dev), 0
+        n_train = len(train_data)
+        per_epoch = max(1, n_train // cfg.batch_size)
+        perm: dict[int, torch.Tensor] = {}
 
-    def batch_at(step: int):
-        """This rank's part of the global batch for ``step``: epoch ``e`` is a permutation
-        seeded by ``(seed, e)`` — resumable, and the same on every rank."""
-        e, k = divmod(step, per_epoch)
-        if e not in perm:
-            perm.clear()
-            perm[e] = torch.randperm(n_train, generator=torch.Generator().manual_seed(
-                cfg.seed * 1_000_003 + e))
-        idx = perm[e][k * cfg.batch_size:(k + 1) * cfg.batch_size]  # short if split < batch
-        return train_data.batch(idx[local] if ranks.distributed else idx, dev)
+        def batch_at(step: int):
+            """This rank's part of the global batch for ``step``: epoch ``e`` is a permutation
+            seeded by ``(seed, e)`` — resumable, and the same on every rank."""
+            e, k = divmod(step, per_epoch)
+            if e not in perm:
+                perm.clear()
+                perm[e] = torch.randperm(n_train, generator=torch.Generator().manual_seed(
+                    cfg.seed * 1_000_003 + e))
+            idx = perm[e][k * cfg.batch_size:(k + 1) * cfg.batch_size]  # short if split < batch
+            return train_data.batch(idx[local] if ranks.distributed else idx, dev)
 
-    model.train()
-    done = step >= cfg.steps or elapsed >= budget
-    while not done:
-        w, y, u8 = batch_at(step)
-        for g in opt.param_groups:
-            g["lr"] = cfg.lr * lr_factor(cfg, step)
-        loss = loss_fn(model, cfg, w, y, u8)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        step += 1
-        seen_log += cfg.batch_size
-        running += loss.detach()  # stays on the device: no sync per step
-        n_run += 1
-        done = ranks.agree(step >= cfg.steps or time.perf_counter() - t_start >= budget)
-        if step % cfg.eval_every == 0 or done:
-            train_loss = float(running) / max(n_run, 1)
-            if not math.isfinite(train_loss):
-                raise DNGError(f"training diverged: mean loss {train_loss} over steps "
-                               f"{step - n_run + 1}–{step} (lower --lr?); {out}/best.pt and "
-                               "last.pt hold the last good state")
-            running, n_run = torch.zeros((), device=dev), 0
-            if ranks.main:
-                m = evaluate(net, val_data, eval_batch_size(cfg))
-                model.train()
-                now = time.perf_counter()
-                rate = seen_log / max(now - t_log, 1e-9)
-                t_log, seen_log = now, 0
-                name = metric_name(m)
-                lr = opt.param_groups[0]["lr"]
-                logger.row(step, now - t_start, train_loss, m[name], name, lr, rate)
-                logger.scalars(step, {"train/loss": train_loss, "train/lr": lr,
-                                      "train/inr_per_s": rate, f"val/{name}": m[name]})
-                if cfg.model in STAGE1_MODELS:
-                    _log_reconstructions(logger, net, val_data, step, dev)
-                if objective(m) > best:
-                    best, best_metrics = objective(m), {**m, "step": step}
-                    save_checkpoint(out / "best.pt", model=net.state_dict(), step=step)
-                save_checkpoint(out / "last.pt", model=net.state_dict(),
-                                optimizer=opt.state_dict(), step=step, best=best,
-                                best_metrics=json.dumps(best_metrics),
-                                elapsed=time.perf_counter() - t_start,
-                                torch_rng=torch.get_rng_state(),
-                                **({"cuda_rng": torch.cuda.get_rng_state(dev)}
-                                   if dev.type == "cuda" else {}))
-                if bar:
-                    bar.set_postfix_str(f"val {name} {m[name]:.4f}")
-            ranks.barrier()
+        model.train()
+        done = step >= cfg.steps or elapsed >= budget
+        while not done:
+            w, y, u8 = batch_at(step)
+            for g in opt.param_groups:
+                g["lr"] = cfg.lr * lr_factor(cfg, step)
+            loss = loss_fn(model, cfg, w, y, u8)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            step += 1
+            seen_log += cfg.batch_size
+            running += loss.detach()  # stays on the device: no sync per step
+            n_run += 1
+            done = ranks.agree(step >= cfg.steps or time.perf_counter() - t_start >= budget)
+            if step % cfg.eval_every == 0 or done:
+                train_loss = float(running) / max(n_run, 1)
+                if not math.isfinite(train_loss):
+                    raise DNGError(f"training diverged: mean loss {train_loss} over steps "
+                                   f"{step - n_run + 1}–{step} (lower --lr?); {out}/best.pt and "
+                                   "last.pt hold the last good state")
+                running, n_run = torch.zeros((), device=dev), 0
+                if ranks.main:
+                    m = evaluate(net, val_data, eval_batch_size(cfg))
+                    model.train()
+                    now = time.perf_counter()
+                    rate = seen_log / max(now - t_log, 1e-9)
+                    t_log, seen_log = now, 0
+                    name = metric_name(m)
+                    lr = opt.param_groups[0]["lr"]
+                    logger.row(step, now - t_start, train_loss, m[name], name, lr, rate)
+                    logger.scalars(step, {"train/loss": train_loss, "train/lr": lr,
+                                          "train/inr_per_s": rate, f"val/{name}": m[name]})
+                    if cfg.model in STAGE1_MODELS:
+                        _log_reconstructions(logger, net, val_data, step, dev)
+                    if objective(m) > best:
+                        best, best_metrics = objective(m), {**m, "step": step}
+                        save_checkpoint(out / "best.pt", model=net.state_dict(), step=step)
+                    save_checkpoint(out / "last.pt", model=net.state_dict(),
+                                    optimizer=opt.state_dict(), step=step, best=best,
+                                    best_metrics=json.dumps(best_metrics),
+                                    elapsed=time.perf_counter() - t_start,
+                                    torch_rng=torch.get_rng_state(), zoo_id=zoo_identity(zoo),
+                                    **({"cuda_rng": torch.cuda.get_rng_state(dev)}
+                                       if dev.type == "cuda" else {}))
+                    if bar:
+                        bar.set_postfix_str(f"val {name} {m[name]:.4f}")
+                ranks.barrier()
+            if bar:
+                if step % 20 == 0:  # reading the loss waits for the device: only now and then
+                    _bar_postfix(bar, loss, step, budget)
+                if budget < math.inf:  # the bar counts the budget's seconds, not a step cap
+                    bar.update(min(int(time.perf_counter() - t_start), bar.total) - bar.n)
+                else:
+                    bar.update(1)
         if bar:
-            if step % 20 == 0:  # reading the loss waits for the device: only now and then
-                _bar_postfix(bar, loss, step, budget)
-            if budget < math.inf:  # the bar counts the budget's seconds, not a step cap
-                bar.update(min(int(time.perf_counter() - t_start), bar.total) - bar.n)
-            else:
-                bar.update(1)
-    if bar:
-        bar.close()
-    logger.close()
-    result = {"zoo": str(zoo_dir), "device": str(dev), "processes": ranks.world,
-              "steps": step, "train_seconds": time.perf_counter() - t_start,
-              "best_val": best_metrics, "params": sum(p.numel() for p in net.parameters()),
-              "trainable_params": sum(p.numel() for p in params)}
-    if ranks.main:
-        atomic_write_json(out / "train.json", result)
-        log(f"{cfg.model}: {step} steps in {result['train_seconds']:.0f} s; "
-            f"best val {best_metrics}")
-    ranks.barrier()
-    distributed.finish(created)
-    return result
+            bar.close()
+        logger.close()
+        result = {"zoo": str(zoo_dir), "device": str(dev), "processes": ranks.world,
+                  "steps": step, "train_seconds": time.perf_counter() - t_start,
+                  "best_val": best_metrics, "params": sum(p.numel() for p in net.parameters()),
+                  "trainable_params": sum(p.numel() for p in params)}
+        if ranks.main:
+            atomic_write_json(out / "train.json", result)
+            log(f"{cfg.model}: {step} steps in {result['train_seconds']:.0f} s; "
+                f"best val {best_metrics}")
+        ranks.barrier()
+        return result
+
+    finally:
+        lock.release()
+        distributed.finish(created)
 
 
 def _progress_bar(cfg: TrainConfig, step: int, budget: float):

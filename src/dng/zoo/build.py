@@ -14,9 +14,10 @@ from typing import Callable
 
 import torch
 
-from dng.data.datasets import TRAIN, ImageSet, normalize_images
+from dng.data.datasets import TRAIN, ImageSet, normalize_images, sha256_file
 from dng.device import resolve_device
 from dng.errors import ZooError
+from dng.io import DirLock
 from dng.weights import MLPWeights
 from dng.zoo.fit import FitRecipe, fit_sirens
 from dng.zoo.siren import SirenSpec
@@ -89,6 +90,33 @@ def build_zoo(images: ImageSet, out: str | Path, spec: SirenSpec | None = None,
               recipe: FitRecipe | None = None, copies: int = 0, seed: int = 0,
               shard_size: int = 1024, progress: ProgressFn | None = None,
               workers: int = 1, device: str = "cpu") -> Zoo:
+    """Fit (or finish fitting) a zoo into ``out`` under an exclusive lock (one writer per
+    zoo: a second ``dng fit`` on the same directory is one clear error); see
+    :func:`_build_zoo`."""
+    from dng.distributed import ranks_from_env
+
+    out = Path(out)
+    if shard_size < 1:
+        raise ZooError(f"shard_size must be >= 1, got {shard_size}")
+    if copies < 0:
+        raise ZooError(f"copies must be >= 0, got {copies}")
+    if ranks_from_env().main:
+        fresh = not out.exists()
+        try:
+            with DirLock(out, "dng fit"):
+                return _build_zoo(images, out, spec, recipe, copies, seed, shard_size,
+                                  progress, workers, device)
+        except BaseException:
+            if fresh and out.exists() and not any(out.iterdir()):
+                out.rmdir()  # a failed start leaves nothing behind
+            raise
+    return _build_zoo(images, out, spec, recipe, copies, seed, shard_size, progress, workers,
+                      device)
+
+
+def _build_zoo(images: ImageSet, out: Path, spec: SirenSpec | None, recipe: FitRecipe | None,
+               copies: int, seed: int, shard_size: int, progress: ProgressFn | None,
+               workers: int, device: str) -> Zoo:
     """Fit (or finish fitting) a zoo into ``out``; returns the opened :class:`Zoo`.
 
     ``workers > 1`` fits shards in that many single-threaded processes; the result is the
@@ -121,18 +149,26 @@ def build_zoo(images: ImageSet, out: str | Path, spec: SirenSpec | None = None,
     if ranks.distributed and not ranks.main:
         ranks.barrier()  # rank 0 checks or creates the manifest and the images first
     if mpath.exists():
-        old = json.loads(mpath.read_text())
-        if any(old.get(k) != v for k, v in identity.items()):
-            diff = [k for k, v in identity.items() if old.get(k) != v]
+        try:
+            old = json.loads(mpath.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise ZooError(f"{mpath}: damaged manifest ({e}); delete {out} to start over"
+                           ) from None
+        if not isinstance(old, dict) or any(old.get(k) != v for k, v in identity.items()):
+            diff = [k for k, v in identity.items()
+                    if not isinstance(old, dict) or old.get(k) != v]
             raise ZooError(f"{out} holds a different zoo (differs in {', '.join(diff)}); "
                            "choose another --out or delete it")
         manifest = old
+        if ranks.main and _drop_bad_shards(out, manifest):
+            manifest["complete"] = False  # refit what is missing or corrupt
+            atomic_write_json(mpath, manifest)
         if manifest.get("complete"):
             if ranks.distributed and ranks.main:
                 ranks.barrier()
             return Zoo(out)
     else:
-        if out.exists() and any(out.iterdir()):
+        if out.exists() and any(p.name != DirLock.NAME for p in out.iterdir()):
             raise ZooError(f"{out} exists and is not a dng zoo; choose an empty or new directory")
         out.mkdir(parents=True, exist_ok=True)
         manifest = {**identity, "complete": False, "shards": [], "fit_seconds": 0.0}
@@ -226,6 +262,20 @@ def _fit_ranks(dev: torch.device):
     if ranks.distributed:
         init(ranks, torch.device("cpu") if dev.type != "cuda" else ranks.device(dev))
     return ranks
+
+
+def _drop_bad_shards(out: Path, manifest: dict) -> list[str]:
+    """Remove from the manifest the shards whose file is missing, of another size or of
+    another sha256 (they are fitted again); returns their names."""
+    bad = []
+    for s in manifest.get("shards", []):
+        f = out / s["file"]
+        if not f.is_file() or f.stat().st_size != s.get("bytes", -1) \
+                or sha256_file(f) != s.get("sha256"):
+            bad.append(s["file"])
+    if bad:
+        manifest["shards"] = [s for s in manifest["shards"] if s["file"] not in bad]
+    return bad
 
 
 def _merge_rank_entries(out: Path, manifest: dict) -> None:

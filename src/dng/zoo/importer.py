@@ -109,12 +109,29 @@ def _collect(sources: list[Path]) -> tuple[list[dict], dict]:
     return sds, extras
 
 
-def import_zoo(sources: list[str | Path], out: str | Path, image_size: tuple[int, int] = (28, 28),
+def import_zoo(sources: list[str | Path], out: str | Path, *args, **kwargs) -> Zoo:
+    """:func:`_import_zoo` under an exclusive lock on ``out`` (one writer per zoo)."""
+    from dng.io import DirLock
+
+    out = Path(out)
+    if out.exists() and any(p.name != DirLock.NAME for p in out.iterdir()):
+        raise ZooError(f"{out} exists and is not empty")
+    fresh = not out.exists()
+    try:
+        with DirLock(out, "dng import-zoo"):
+            return _import_zoo(sources, out, *args, **kwargs)
+    except BaseException:
+        if fresh and out.exists() and not any(out.iterdir()):
+            out.rmdir()
+        raise
+
+
+def _import_zoo(sources: list[str | Path], out: str | Path, image_size: tuple[int, int] = (28, 28),
                omega: float | None = None, name: str = "imported") -> Zoo:
     """Convert SIREN state_dicts into a zoo at ``out`` (all INRs go to the ``test`` split
     unless the source says otherwise; labels -1 when unknown)."""
     out = Path(out)
-    if out.exists() and any(out.iterdir()):
+    if (out / "zoo.json").exists():  # another importer finished first
         raise ZooError(f"{out} exists and is not empty")
     sds, extras = _collect([Path(s) for s in sources])
     weights = weights_from_state_dicts(sds)

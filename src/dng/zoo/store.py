@@ -116,8 +116,14 @@ class Zoo:
     >>> for weights, labels, images in train.batches(64, shuffle=True): ...
     """
 
-    def __init__(self, path: str | os.PathLike):
+    REQUIRED = ("format", "version", "complete", "spec", "shards", "images", "num_inrs",
+                "num_shards", "dataset")
+
+    def __init__(self, path: str | os.PathLike, verify_data: bool = True):
+        """``verify_data``: check each file's sha256 when it is first read in this process
+        (cheap beside training; ``False`` for those who must skip it)."""
         self.path = Path(path)
+        self.verify_data = verify_data
         mpath = self.path / "zoo.json"
         if not mpath.is_file():
             raise ZooError(f"{self.path}: not a dng zoo (no zoo.json)")
@@ -126,26 +132,60 @@ class Zoo:
         except (json.JSONDecodeError, UnicodeDecodeError) as e:
             raise ZooError(f"{mpath}: damaged manifest ({e})") from None
         m = self.manifest
+        if not isinstance(m, dict):
+            raise ZooError(f"{mpath}: not a dng zoo manifest (a {type(m).__name__}, not a "
+                           "mapping)")
         if m.get("format") != FORMAT or m.get("version") != VERSION:
             raise ZooError(f"{mpath}: not a dng zoo manifest (format {m.get('format')!r}, "
                            f"version {m.get('version')!r})")
+        missing = [k for k in self.REQUIRED if k not in m]
+        if missing:
+            raise ZooError(f"{mpath}: manifest lacks {', '.join(missing)}")
         if not m.get("complete"):
             done = len(m.get("shards", []))
             raise ZooError(f"{self.path}: zoo is incomplete ({done}/{m.get('num_shards', '?')} "
                            "shards); rerun the same `dng fit` command to finish it")
-        self.spec = SirenSpec.from_dict(m["spec"])
-        listed = sum(s["count"] for s in m["shards"])
+        try:
+            self.spec = SirenSpec.from_dict(m["spec"])
+            classes = m["dataset"]["classes"]
+            shape = m["dataset"]["image_shape"]
+            if not isinstance(classes, list) or len(shape) != 3:
+                raise TypeError("dataset.classes / image_shape")
+            listed = sum(int(s["count"]) for s in m["shards"])
+            files = [str(s["file"]) for s in m["shards"]] + [str(m["images"]["file"])]
+        except (TypeError, KeyError, ValueError, AttributeError) as e:
+            raise ZooError(f"{mpath}: malformed manifest ({type(e).__name__}: {e})") from None
         if listed != m["num_inrs"]:
             raise ZooError(f"{mpath}: shards hold {listed} INRs but the manifest says "
                            f"{m['num_inrs']}")
         for s in m["shards"] + [m["images"]]:
-            f = self.path / s["file"]
+            f = self.file(s["file"])
             if not f.is_file():
                 raise ZooError(f"{f}: missing (listed in {mpath})")
             if "bytes" in s and f.stat().st_size != s["bytes"]:
                 raise ZooError(f"{f}: {f.stat().st_size} bytes but the manifest says "
                                f"{s['bytes']} (truncated or replaced)")
         self._arrays: ZooArrays | None = None
+
+    def file(self, name: str) -> Path:
+        """The path of a file the manifest names, which must stay inside the zoo (no absolute
+        names, no ``..``, no symlink out)."""
+        root = self.path.resolve()
+        if Path(name).is_absolute() or ".." in Path(name).parts:
+            raise ZooError(f"{self.path / 'zoo.json'}: file name {name!r} leaves the zoo")
+        p = (self.path / name)
+        if not p.resolve().is_relative_to(root):
+            raise ZooError(f"{self.path / 'zoo.json'}: {name!r} resolves outside the zoo "
+                           f"({p.resolve()})")
+        return p
+
+    def _read(self, entry: dict) -> dict[str, torch.Tensor]:
+        """A listed file's tensors, its sha256 checked first (unless ``verify_data=False``)."""
+        f = self.file(entry["file"])
+        if self.verify_data and sha256_file(f) != entry.get("sha256"):
+            raise ZooError(f"{f}: sha256 differs from the manifest (corrupted file; rerun "
+                           "`dng fit` to refit it, or pass --no-verify to read it anyway)")
+        return _load_tensors(f)
 
     # ------------------------------------------------------------------ info
     def __len__(self) -> int:
@@ -164,9 +204,19 @@ class Zoo:
         return list(self.manifest["dataset"]["classes"])
 
     def verify(self) -> None:
-        """Check every file's sha256 against the manifest."""
-        for s in self.manifest["shards"] + [self.manifest["images"]]:
-            f = self.path / s["file"]
+        """Check the manifest (shards ``0..S-1`` listed once each, counts adding up) and every
+        file's sha256."""
+        m = self.manifest
+        names = [s["file"] for s in m["shards"]]
+        want = [f"shards/shard-{i:05d}.safetensors" for i in range(m["num_shards"])]
+        if sorted(names) != want:
+            extra = sorted(set(names) - set(want)) or sorted(n for n in names
+                                                             if names.count(n) > 1)
+            lost = sorted(set(want) - set(names))
+            raise ZooError(f"{self.path}: manifest shards do not cover 0..{m['num_shards'] - 1} "
+                           f"once each (missing {lost[:3]}, unexpected or repeated {extra[:3]})")
+        for s in m["shards"] + [m["images"]]:
+            f = self.file(s["file"])
             if sha256_file(f) != s["sha256"]:
                 raise ZooError(f"{f}: sha256 differs from the manifest (corrupted file)")
 
@@ -177,8 +227,8 @@ class Zoo:
             L = len(self.spec.layer_sizes) - 1
             parts: dict[str, list[torch.Tensor]] = {}
             for s in self.manifest["shards"]:
-                f = self.path / s["file"]
-                t = _load_tensors(f)
+                f = self.file(s["file"])
+                t = self._read(s)
                 keys = [f"w{l}" for l in range(L)] + [f"b{l}" for l in range(L)] + \
                     ["label", "image_index", "split", "copy", "psnr"]
                 missing = [k for k in keys if k not in t]
@@ -196,12 +246,21 @@ class Zoo:
             except Exception as e:
                 raise ZooError(f"{self.path}: shards disagree with the SIREN spec ({e})") from None
             self.spec.check(weights)
-            imgs = _load_tensors(self.path / self.manifest["images"]["file"])
+            imgs = self._read(self.manifest["images"])
             images = imgs.get("images")
             if images is None or tuple(images.shape[1:]) != self.image_shape:
                 raise ZooError(f"{self.path}: image table does not match the manifest")
-            if int(cat["image_index"].max()) >= images.shape[0]:
-                raise ZooError(f"{self.path}: INRs refer to images beyond the image table")
+            if images.dtype != torch.uint8:
+                raise ZooError(f"{self.path}: images must be uint8, the table holds "
+                               f"{images.dtype}")
+            idx = cat["image_index"]
+            if idx.numel() and (int(idx.min()) < 0 or int(idx.max()) >= images.shape[0]):
+                raise ZooError(f"{self.path}: image_index outside 0..{images.shape[0] - 1} "
+                               f"(found {int(idx.min())}..{int(idx.max())})")
+            lab, k = cat["label"], self.num_classes
+            if k and lab.numel() and (int(lab.min()) < 0 or int(lab.max()) >= k):
+                raise ZooError(f"{self.path}: labels outside 0..{k - 1} (found "
+                               f"{int(lab.min())}..{int(lab.max())})")
             self._arrays = ZooArrays(weights, cat["label"], cat["image_index"], cat["split"],
                                      cat["copy"], cat["psnr"], images)
         return self._arrays
