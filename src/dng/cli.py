@@ -141,7 +141,7 @@ def cmd_train(args) -> None:
         saved = load_config(out)
         cfg = load_config_layers(args.config, overrides, base=saved)
         if cfg.model != saved.model:
-            raise DNGError(f"{out} is a {saved.model} run; --resume cannot make it "
+            raise ConfigError(f"{out} is a {saved.model} run; --resume cannot make it "
                            f"{cfg.model}")
     else:
         cfg = load_config_layers(args.config, overrides)
@@ -250,7 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "ng-gnn | mlp (default inr2jls)")
     t.add_argument("--out", required=True, help="run directory")
     t.add_argument("--from", dest="from_run", help="stage 2: the stage-1 run directory")
-    t.add_argument("--preset", choices=["cpu", "paper"], help="default cpu")
+    t.add_argument("--preset", choices=["cpu", "paper", "gpu"], help="default cpu")
     t.add_argument("--budget-minutes", type=POS_FLOAT, help="wall-clock budget")
     t.add_argument("--steps", type=POS_INT, help="step budget")
     t.add_argument("--batch-size", type=POS_INT, help="global batch (split over torchrun ranks)")

@@ -77,6 +77,11 @@ class ProbeFeatures(nn.Module):
         self.register_buffer("points", probe_points(num_probes, in_features, seed))
 
     def forward(self, weights: MLPWeights) -> list[torch.Tensor]:
+        # full precision even under bf16 autocast: sin(ω z) with ω = 30 needs it
+        with torch.autocast(weights.device.type, enabled=False):
+            return self._features(weights)
+
+    def _features(self, weights: MLPWeights) -> list[torch.Tensor]:
         if weights.layer_sizes[0] != self.in_features:
             raise ShapeError(f"probe features built for {self.in_features} inputs, the MLPs "
                              f"take {weights.layer_sizes[0]}")

@@ -63,6 +63,12 @@ class TrainConfig:
     hidden: int = 128  # head width of direct classifiers (ng-gnn: node width; mlp: layer width)
     from_run: Optional[str] = None  # stage 2: the stage-1 run directory
     wandb: bool = False  # also log to Weights & Biases (when installed)
+    # speed (same math): where the data lives, precision, compilation
+    data_on_device: bool = True  # the train split is moved to the device once
+    precision: str = "fp32"  # fp32 | bf16 (autocast of forward and loss)
+    tf32: bool = True  # CUDA matmuls in TF32 (ignored on CPUs)
+    compile: str = "none"  # none | default | reduce-overhead (CUDA graphs) | max-autotune
+    checkpoint_dtype: str = "fp32"  # fp32 | bf16: dtype of the weights in best.pt
 
     @classmethod
     def preset_config(cls, preset: str, model: str) -> "TrainConfig":
@@ -113,6 +119,12 @@ class TrainConfig:
             bad("optimizer", "choose adam or adamw")
         if self.augment.split(":")[0] not in AUGMENTS:
             bad("augment", "choose none, rotflip or noise[:level]")
+        if self.precision not in ("fp32", "bf16"):
+            bad("precision", "choose fp32 or bf16")
+        if self.compile not in ("none", "default", "reduce-overhead", "max-autotune"):
+            bad("compile", "choose none, default, reduce-overhead or max-autotune")
+        if self.checkpoint_dtype not in ("fp32", "bf16"):
+            bad("checkpoint_dtype", "choose fp32 or bf16")
         if self.probe_mode not in ("post", "pre"):
             bad("probe_mode", "choose post or pre")
         return self
@@ -140,6 +152,24 @@ PRESETS: dict[str, dict[str, dict]] = {
                            weight_decay=5e-4, emb_dim=128, fourier_dim=128, eval_every=2000),
         "dng-encoder": dict(dropout=0.5, encoder_dropout=0.5),
         "ng-gnn": dict(hidden=64, fourier_dim=64),
+        "mlp": dict(hidden=512),
+    },
+    # One GPU, short budgets: the paper's sizes, a higher learning rate with warm-up (the
+    # paper's constant 1e-4 is made for 400k steps), bf16 autocast and no probes — the
+    # paper's models. Chosen before any GPU measurement: see benchmarks/RESULTS.md §9.
+    "gpu": {
+        "all": dict(precision="bf16", eval_batches=8, checkpoint_dtype="bf16"),
+        "stage1": dict(steps=400_000, batch_size=64, lr=3e-4, emb_dim=512, fourier_dim=128,
+                       latent_dim=128, warmup_base=0.1, warmup_inc=0.1, warmup_every=200,
+                       eval_every=2000),
+        "stage2": dict(steps=200_000, batch_size=64, lr=3e-4, optimizer="adamw",
+                       weight_decay=0.1, warmup_base=0.1, warmup_inc=0.1, warmup_every=200,
+                       eval_every=2000),
+        "classifier": dict(steps=300_000, batch_size=128, lr=3e-4, optimizer="adamw",
+                           weight_decay=5e-4, emb_dim=128, fourier_dim=128, warmup_base=0.1,
+                           warmup_inc=0.1, warmup_every=200, eval_every=2000),
+        "dng-encoder": dict(dropout=0.5, encoder_dropout=0.5),
+        "ng-gnn": dict(hidden=64, fourier_dim=64, lr=1e-4),
         "mlp": dict(hidden=512),
     },
     # Sized for 2 cores: D=128, F=64, latent 64, one image view (augment=none: 3.0–3.6× the

@@ -71,9 +71,31 @@ def loss_fn(model, cfg: TrainConfig, weights, labels, images_u8) -> torch.Tensor
     return F.cross_entropy(logits, labels.repeat_interleave(logits.shape[0] // len(labels)))
 
 
-def make_optimizer(cfg: TrainConfig, params) -> torch.optim.Optimizer:
+def make_optimizer(cfg: TrainConfig, params, device: torch.device) -> torch.optim.Optimizer:
+    """Adam(W); on CUDA the fused implementation (one kernel for all parameters)."""
     opt_cls = torch.optim.AdamW if cfg.optimizer == "adamw" else torch.optim.Adam
-    return opt_cls(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    fused = {"fused": True} if device.type == "cuda" else {}
+    return opt_cls(params, lr=cfg.lr, weight_decay=cfg.weight_decay, **fused)
+
+
+def speed_settings(cfg: TrainConfig, dev: torch.device):
+    """TF32 on CUDA (``cfg.tf32``) and the autocast context of ``cfg.precision``."""
+    import contextlib
+
+    if dev.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = cfg.tf32
+        torch.backends.cudnn.allow_tf32 = cfg.tf32
+    if cfg.precision == "bf16":
+        return lambda: torch.autocast(dev.type, dtype=torch.bfloat16)
+    return contextlib.nullcontext
+
+
+def checkpoint_state(net, cfg: TrainConfig) -> dict:
+    """The model's state dict, in bf16 when ``cfg.checkpoint_dtype`` asks (smaller files)."""
+    sd = net.state_dict()
+    if cfg.checkpoint_dtype == "bf16":
+        sd = {k: v.to(torch.bfloat16) if v.is_floating_point() else v for k, v in sd.items()}
+    return sd
 
 
 def train(zoo_dir: str | Path, out: str | Path, cfg: TrainConfig, resume: bool = False,
@@ -106,7 +128,8 @@ def train(zoo_dir: str | Path, out: str | Path, cfg: TrainConfig, resume: bool =
     torch.manual_seed(cfg.seed)
     net = build_model(cfg, zoo).to(dev)
     params = [p for p in net.parameters() if p.requires_grad]
-    opt = make_optimizer(cfg, params)
+    opt = make_optimizer(cfg, params, dev)
+    autocast = speed_settings(cfg, dev)
 
     step, best, best_metrics, elapsed = 0, -math.inf, {}, 0.0
     if resume and (out / "last.pt").is_file():
@@ -115,13 +138,21 @@ def train(zoo_dir: str | Path, out: str | Path, cfg: TrainConfig, resume: bool =
             raise DNGError(f"{out} was trained on another zoo ({st['zoo_id']}); --resume "
                            f"with {zoo_dir} ({zoo_identity(zoo)}) needs --force")
         net.load_state_dict(st["model"])
-        opt.load_state_dict(st["optimizer"])
+        if "optimizer" in st:
+            opt.load_state_dict(st["optimizer"])
+        else:
+            log(f"{out}/last.pt holds no optimizer state (checkpoint_dtype=bf16): the "
+                "optimizer starts afresh")
         step, best, elapsed = int(st["step"]), float(st["best"]), float(st["elapsed"])
         best_metrics = json.loads(st["best_metrics"])
         torch.set_rng_state(st["torch_rng"])
         if dev.type == "cuda" and "cuda_rng" in st:
             torch.cuda.set_rng_state(st["cuda_rng"], dev)
     model = distributed.wrap(net, ranks, dev)
+    if cfg.compile != "none":
+        model = torch.compile(model, mode=None if cfg.compile == "default" else cfg.compile)
+    if cfg.data_on_device:
+        train_data = train_data.to(dev)  # batches are then gathered on the device
     lock = DirLock(out, "dng train")
     if ranks.main:
         lock.acquire()  # one writer per run directory
@@ -154,7 +185,8 @@ def train(zoo_dir: str | Path, out: str | Path, cfg: TrainConfig, resume: bool =
                 perm[e] = torch.randperm(n_train, generator=torch.Generator().manual_seed(
                     cfg.seed * 1_000_003 + e))
             idx = perm[e][k * cfg.batch_size:(k + 1) * cfg.batch_size]  # short if split < batch
-            return train_data.batch(idx[local] if ranks.distributed else idx, dev)
+            return train_data.batch(idx[local] if ranks.distributed else idx,
+                                None if cfg.data_on_device else dev)
 
         model.train()
         done = step >= cfg.steps or elapsed >= budget
@@ -162,7 +194,8 @@ def train(zoo_dir: str | Path, out: str | Path, cfg: TrainConfig, resume: bool =
             w, y, u8 = batch_at(step)
             for g in opt.param_groups:
                 g["lr"] = cfg.lr * lr_factor(cfg, step)
-            loss = loss_fn(model, cfg, w, y, u8)
+            with autocast():
+                loss = loss_fn(model, cfg, w, y, u8)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -193,20 +226,22 @@ def train(zoo_dir: str | Path, out: str | Path, cfg: TrainConfig, resume: bool =
                         _log_reconstructions(logger, net, val_data, step, dev)
                     if objective(m) > best:
                         best, best_metrics = objective(m), {**m, "step": step}
-                        save_checkpoint(out / "best.pt", model=net.state_dict(), step=step)
-                    save_checkpoint(out / "last.pt", model=net.state_dict(),
-                                    optimizer=opt.state_dict(), step=step, best=best,
+                        save_checkpoint(out / "best.pt", model=checkpoint_state(net, cfg),
+                                        step=step)
+                    small = cfg.checkpoint_dtype == "bf16"  # weights only: no optimizer state
+                    save_checkpoint(out / "last.pt", model=checkpoint_state(net, cfg),
+                                    **({} if small else {"optimizer": opt.state_dict()}),
+                                    step=step, best=best,
                                     best_metrics=json.dumps(best_metrics),
                                     elapsed=time.perf_counter() - t_start,
                                     torch_rng=torch.get_rng_state(), zoo_id=zoo_identity(zoo),
                                     **({"cuda_rng": torch.cuda.get_rng_state(dev)}
                                        if dev.type == "cuda" else {}))
-                    if bar:
-                        bar.set_postfix_str(f"val {name} {m[name]:.4f}")
+                    if bar:  # values already on the host: no extra device sync
+                        bar.set_postfix_str(f"step {step}, loss {train_loss:.4f}, "
+                                            f"val {name} {m[name]:.4f}, {rate:.0f} INR/s")
                 ranks.barrier()
             if bar:
-                if step % 20 == 0:  # reading the loss waits for the device: only now and then
-                    _bar_postfix(bar, loss, step, budget)
                 if budget < math.inf:  # the bar counts the budget's seconds, not a step cap
                     bar.update(min(int(time.perf_counter() - t_start), bar.total) - bar.n)
                 else:
@@ -241,13 +276,6 @@ def _progress_bar(cfg: TrainConfig, step: int, budget: float):
     if budget < math.inf:
         return tqdm(total=int(budget), unit="s", **kw)
     return tqdm(total=cfg.steps, initial=step, unit="step", **kw)
-
-
-def _bar_postfix(bar, loss: torch.Tensor, step: int, budget: float) -> None:
-    post = f"loss {loss.item():.4f}"
-    if budget < math.inf:
-        post = f"step {step}, " + post
-    bar.set_postfix_str(post, refresh=False)
 
 
 @torch.no_grad()

@@ -72,6 +72,13 @@ class ZooArrays:
     def __len__(self) -> int:
         return int(self.label.shape[0])
 
+    def to(self, device: torch.device | str) -> "ZooArrays":
+        """Everything (weights, labels, indices, the image table) on ``device``: batches are
+        then gathered there, with no host↔device copy per step."""
+        return ZooArrays(self.weights.to(device), self.label.to(device),
+                         self.image_index.to(device), self.split.to(device),
+                         self.copy.to(device), self.psnr.to(device), self.images.to(device))
+
     def select(self, index: torch.Tensor) -> "ZooArrays":
         return ZooArrays(self.weights[index], self.label[index], self.image_index[index],
                          self.split[index], self.copy[index], self.psnr[index], self.images)
