@@ -123,8 +123,9 @@ class DNGLayer(nn.Module):
         cacheable = not torch.is_grad_enabled() or not any(p.requires_grad for p in params)
         if cacheable and self._fused_cache is not None and self._fused_cache[0] == key:
             return self._fused_cache[1], self._fused_cache[2]
-        w = cell_map.weight @ self.input_lin.weight
-        c = torch.addmv(cell_map.bias, cell_map.weight, self.input_lin.bias)
+        with torch.autocast(cell_map.weight.device.type, enabled=False):  # cached: fp32
+            w = cell_map.weight @ self.input_lin.weight
+            c = torch.addmv(cell_map.bias, cell_map.weight, self.input_lin.bias)
         if cacheable:
             self._fused_cache = (key, w, c)
         return w, c

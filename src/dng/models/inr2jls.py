@@ -74,7 +74,8 @@ class LatentGenerator(nn.Module):
         gradient is needed."""
         lin = self.fusion[0]
         params = (self.tokens, lin.weight, lin.bias)
-        key = tuple((id(p), p._version, p.device, p.dtype) for p in params)
+        key = (tuple((id(p), p._version, p.device, p.dtype) for p in params),
+               torch.is_autocast_enabled(self.tokens.device.type))  # bf16 and fp32 apart
         cacheable = not torch.is_grad_enabled()
         if cacheable and self._cache is not None and self._cache[0] == key:
             return self._cache[1]

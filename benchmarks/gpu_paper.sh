@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# One GPU run (≤ 9 min of wall time): the paper's MNIST pipeline on one GPU, everything it
+# produces under $OUT (at most 8 files, each < 16 MiB: gpu_paper.json, the runs' configs,
+# bf16 last.pt checkpoints that `dng train --resume` continues, metrics.json).
+#
+#   benchmarks/gpu_paper.sh [DATA_DIR] [MINUTES] [COPIES] [COMPILE]
+#
+# The device machine has CUDA torch but maybe not this package's pure-Python dependencies:
+# prepare them here once with `pip install --target .gpu_deps omegaconf` and pass
+# `.gpu_deps` in the run's carry list. Rehearse on the CPU:
+#   OUT=/tmp/g python benchmarks/gpu_paper.py --dataset digits --out /tmp/g --tiny --device cpu
+set -euo pipefail
+DATA=${1:-shared/data}; MIN=${2:-9}; COPIES=${3:-2}; COMPILE=${4:-none}
+OUT=${OUT:?set OUT}
+export PYTHONPATH=$PWD/src${PYTHONPATH:+:$PYTHONPATH}
+[ -d .gpu_deps ] && export PYTHONPATH=$PYTHONPATH:$PWD/.gpu_deps
+export PYTHONUNBUFFERED=1
+nvidia-smi -L > "$OUT/log.txt" 2>&1 || true
+python3 benchmarks/gpu_paper.py --data-dir "$DATA" --out "$OUT" --minutes "$MIN" \
+  --copies "$COPIES" --compile "$COMPILE" --device cuda >> "$OUT/log.txt" 2>&1
