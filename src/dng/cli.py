@@ -287,9 +287,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     dm = sub.add_parser("demo", help="the full pipeline on the embedded digits set (offline)")
     dm.add_argument("--out", default="runs/demo")
-    dm.add_argument("--stage1-steps", type=POS_INT, default=600,
+    dm.add_argument("--stage1-steps", type=POS_INT, default=400,
                     help="INR2JLS stage-1 steps of each of the two runs")
-    dm.add_argument("--stage2-steps", type=POS_INT, default=300,
+    dm.add_argument("--stage2-steps", type=POS_INT, default=150,
                     help="stage-2 (classifier) steps of each run")
     dm.add_argument("--copies", type=_number(int, 0, "copies", 100), default=1,
                     help="extra random-init INRs per training image")

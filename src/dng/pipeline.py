@@ -127,7 +127,7 @@ def write_report(out: Path, zoo: Zoo, results: dict[str, dict], seconds: float,
     return path
 
 
-def demo(out: str | Path = "runs/demo", steps: tuple[int, int] = (600, 300),
+def demo(out: str | Path = "runs/demo", steps: tuple[int, int] = (400, 150),
          limit: int | None = None, copies: int = 1, progress: bool = True,
          device: str = "cpu") -> dict:
     """Full pipeline on the embedded digits set: fit zoo → INR2JLS stage 1 → stage 2 → eval →
