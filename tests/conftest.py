@@ -14,6 +14,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 def pytest_addoption(parser):
     parser.addoption("--dng-fixtures", default=None, help="folder with the reference .pt fixtures")
+    parser.addoption("--dng-data", default=None,
+                     help="folder with real datasets (mnist/ …; else $DNG_TEST_DATA, else "
+                          "../shared/data beside the repository)")
     parser.addoption("--dng-device", default=None,
                      help="device for the numeric tests (cpu, cuda, ...; else $DNG_TEST_DEVICE, "
                           "else cpu)")
@@ -30,6 +33,16 @@ def dev(request) -> torch.device:
     if d.type == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = False
         torch.backends.cudnn.allow_tf32 = False
+    return d
+
+
+@pytest.fixture(scope="session")
+def data_dir(request) -> Path:
+    d = request.config.getoption("--dng-data") or os.environ.get("DNG_TEST_DATA") \
+        or REPO.parent / "shared" / "data"
+    d = Path(d)
+    if not (d / "mnist").is_dir():
+        pytest.skip(f"real datasets not found in {d} (set DNG_TEST_DATA or --dng-data)")
     return d
 
 

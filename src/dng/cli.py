@@ -72,7 +72,19 @@ def cmd_zoo_info(args) -> None:
     zoo = Zoo(args.dir)
     if args.verify:
         zoo.verify()
-    print(zoo.summary())
+    if args.stats:
+        from dng.zoo.stats import compare, layer_stats, stats_table
+
+        a = zoo.arrays() if args.split == "all" else zoo.load(args.split, max_copy=None)
+        ref = None if args.reference == "none" else args.reference
+        report = compare(layer_stats(a.weights), zoo.spec.layer_sizes, ref)
+        if args.json:
+            print(json.dumps(report, indent=2))
+            return
+        print(zoo.summary())
+        print(stats_table(report))
+    else:
+        print(zoo.summary())
     if args.verify:
         print("  all files match their sha256")
 
@@ -198,9 +210,10 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--data-dir", help="directory with the dataset files (else $DNG_DATA_DIR, "
                    "else download into $DNG_HOME)")
     f.add_argument("--out", required=True, help="zoo directory")
-    f.add_argument("--recipe", default="reference", choices=["reference", "fast"],
-                   help="reference: the paper's zoo (300 steps, lr 1e-3, constant); fast: 70 "
-                        "steps, lr 1.2e-2, cosine — 4x quicker, much harder to classify")
+    f.add_argument("--recipe", default="nfn", choices=["nfn", "reference", "fast"],
+                   help="nfn (= reference): the paper's zoo (300 steps, lr 1e-3, constant); "
+                        "fast: 70 steps, lr 1.2e-2, cosine — 4x quicker, not the paper's data, "
+                        "much harder to classify")
     f.add_argument("--steps", type=POS_INT, help="override the recipe's steps")
     f.add_argument("--lr", type=POS_FLOAT, help="override the recipe's learning rate")
     f.add_argument("--schedule", choices=["cosine", "constant"],
@@ -221,7 +234,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     z = sub.add_parser("zoo-info", help="summarise a zoo")
     z.add_argument("dir")
-    z.add_argument("--verify", action="store_true", help="check every file's sha256")
+    z.add_argument("--verify", action="store_true",
+                   help="check the manifest and every file's sha256")
+    z.add_argument("--stats", action="store_true",
+                   help="per-layer weight and bias mean/std, with the ratio to published ones")
+    z.add_argument("--reference", default="auto",
+                   help="nfn_mnist | dwsnets_mnist | none (default: nfn_mnist when the "
+                        "shapes match)")
+    z.add_argument("--split", default="all", choices=["all", "train", "val", "test"])
+    z.add_argument("--json", action="store_true", help="with --stats: JSON on stdout")
     z.set_defaults(fn=cmd_zoo_info)
 
     s = sub.add_parser("show", help="PNG grid of images vs INR renderings")
