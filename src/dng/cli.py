@@ -102,7 +102,9 @@ def cmd_show(args) -> None:
     C, H, W = zoo.image_shape
     with torch.no_grad():
         rec = render(sub.weights, zoo.spec, H, W)
-    imgs = sub.target_images().float() / 127.5 - 1
+    from dng.data.datasets import normalize_images
+
+    imgs = normalize_images(sub.target_images())
     titles = [f"{zoo.classes[int(l)] if 0 <= l < zoo.num_classes else '?'} "
               f"{float(p):.1f}dB" for l, p in zip(sub.label, sub.psnr)]
     out = image_grid([("image", imgs), ("INR", rec)], args.out or Path(args.dir) / "show.png",

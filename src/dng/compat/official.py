@@ -67,7 +67,6 @@ def encoder_state_from_official(state_dict: dict, prefix: str = "") -> dict:
 
 def _load(module: torch.nn.Module, state: dict, what: str) -> None:
     missing, unexpected = module.load_state_dict(state, strict=False)
-    missing = [k for k in missing if not k.endswith("_fused_cache")]
     if missing or unexpected:
         raise ShapeError(f"{what}: state_dict does not fit (missing {missing[:5]}, "
                          f"unexpected {unexpected[:5]})")

@@ -55,19 +55,6 @@ class StaticGraph:
     offsets: tuple[int, ...]
     layer_sizes: tuple[int, ...]
 
-    @property
-    def num_nodes(self) -> int:
-        return int(self.nodes.shape[1])
-
-    def dense_adjacency(self) -> torch.Tensor:
-        """``(B, N, N)`` with ``A[b, t, s] = W`` for each edge ``s → t`` (0 elsewhere)."""
-        B, N = self.nodes.shape[:2]
-        A = self.nodes.new_zeros(B, N, N)
-        for l, w in enumerate(self.blocks):
-            t0, s0 = self.offsets[l + 1], self.offsets[l]
-            A[:, t0:t0 + w.shape[1], s0:s0 + w.shape[2]] = w
-        return A
-
 
 def static_graph(weights: MLPWeights) -> StaticGraph:
     sizes = weights.layer_sizes

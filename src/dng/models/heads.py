@@ -6,7 +6,6 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from dng.errors import ShapeError
 from dng.models.encoder import DNGEncoder, EncoderConfig
 from dng.models.inr2jls import INR2JLS, tokens_to_maps
 from dng.models.layers import mlp
@@ -110,9 +109,3 @@ class EncoderClassifier(nn.Module):
 
     def predict(self, weights: MLPWeights) -> torch.Tensor:
         return self(weights)
-
-
-def check_classes(num_classes: int) -> int:
-    if num_classes < 2:
-        raise ShapeError(f"a classifier needs at least 2 classes, got {num_classes}")
-    return num_classes

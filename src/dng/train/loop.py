@@ -24,7 +24,7 @@ from dng.io import DirLock, atomic_write_json
 from dng.metrics import evaluate, metric_name, objective
 from dng import distributed
 from dng.train.checkpoint import build_model, read_checkpoint, save_checkpoint
-from dng.train.config import STAGE1_MODELS, STAGE2, TrainConfig, save_config
+from dng.train.config import STAGE1_MODELS, TrainConfig, save_config
 from dng.train.loggers import RunLogger
 from dng.zoo import Zoo
 

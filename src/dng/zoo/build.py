@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -17,11 +18,11 @@ import torch
 from dng.data.datasets import TRAIN, ImageSet, normalize_images, sha256_file
 from dng.device import resolve_device
 from dng.errors import ZooError
-from dng.io import DirLock
+from dng.io import DirLock, atomic_write_json
 from dng.weights import MLPWeights
 from dng.zoo.fit import FitRecipe, fit_sirens
 from dng.zoo.siren import SirenSpec
-from dng.zoo.store import (FORMAT, VERSION, Zoo, atomic_write_json, now, split_stats,
+from dng.zoo.store import (FORMAT, VERSION, Zoo, split_stats,
                            write_images, write_shard)
 
 ProgressFn = Callable[[int, float], None]  # (INRs just finished, their mean PSNR)
@@ -210,21 +211,21 @@ def _build_zoo(images: ImageSet, out: Path, spec: SirenSpec | None, recipe: FitR
 
     if workers <= 1 or len(todo) <= 1 or dev.type != "cpu":
         for shard in todo:
-            t0 = now()
+            t0 = time.perf_counter()
             weights, psnr = _fit_shard(*shard_args(shard), progress=progress, device=dev)
-            store(shard, weights, psnr, now() - t0)
+            store(shard, weights, psnr, time.perf_counter() - t0)
     else:
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
-        t0 = now()
+        t0 = time.perf_counter()
         with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"),
                                  initializer=_worker_init) as pool:
             futures = {pool.submit(_worker_fit, shard_args(sh)): sh for sh in todo}
             for fut in as_completed(futures):
                 ws, bs, psnr = fut.result()
                 weights = MLPWeights(ws, bs, spec.activations)
-                t1 = now()
+                t1 = time.perf_counter()
                 store(futures[fut], weights, psnr, t1 - t0)  # wall time, not CPU time
                 t0 = t1
                 if progress:

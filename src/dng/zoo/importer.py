@@ -18,12 +18,13 @@ from pathlib import Path
 
 import torch
 
-from dng.data.datasets import ImageSet
+from dng.data.datasets import ImageSet, normalize_images
 from dng.errors import ZooError
+from dng.io import atomic_write_json
 from dng.weights import MLPWeights
 from dng.zoo.fit import psnr
 from dng.zoo.siren import SirenSpec, render
-from dng.zoo.store import (FORMAT, VERSION, Zoo, atomic_write_json, split_stats, write_images,
+from dng.zoo.store import (FORMAT, VERSION, Zoo, split_stats, write_images,
                            write_shard)
 
 _STATE_EXT = (".pt", ".pth", ".safetensors")
@@ -160,7 +161,7 @@ def _import_zoo(sources: list[str | Path], out: str | Path, image_size: tuple[in
     images = ImageSet(str(extras.get("dataset", name)), images_u8, labels, split,
                       [str(i) for i in range(n_cls)])
     with torch.no_grad():
-        p = psnr(render(weights, spec, H, W), images_u8.float() / 127.5 - 1).float()
+        p = psnr(render(weights, spec, H, W), normalize_images(images_u8)).float()
     out.mkdir(parents=True, exist_ok=True)
     manifest = {
         "format": FORMAT, "version": VERSION, "spec": spec.to_dict(),

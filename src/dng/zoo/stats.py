@@ -9,8 +9,6 @@ zoo) and ``experiments/inr_classification/configs/data/mnist.yaml`` (DWSNets' MN
 
 from __future__ import annotations
 
-import torch
-
 from dng.errors import ConfigError
 from dng.weights import MLPWeights
 

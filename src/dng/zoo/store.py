@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -28,7 +27,6 @@ from safetensors.torch import load_file, save_file
 
 from dng.data.datasets import SPLIT_NAMES, ImageSet, sha256_file
 from dng.errors import ZooError
-from dng.io import atomic_write_bytes, atomic_write_json  # noqa: F401 (re-exported)
 from dng.weights import MLPWeights
 from dng.zoo.siren import SirenSpec
 
@@ -159,7 +157,7 @@ class Zoo:
             if not isinstance(classes, list) or len(shape) != 3:
                 raise TypeError("dataset.classes / image_shape")
             listed = sum(int(s["count"]) for s in m["shards"])
-            files = [str(s["file"]) for s in m["shards"]] + [str(m["images"]["file"])]
+            [str(s["file"]) for s in m["shards"] + [m["images"]]]  # each entry names a file
         except (TypeError, KeyError, ValueError, AttributeError) as e:
             raise ZooError(f"{mpath}: malformed manifest ({type(e).__name__}: {e})") from None
         if listed != m["num_inrs"]:
@@ -331,7 +329,3 @@ def write_shard(path: Path, index: int, weights: MLPWeights, meta: dict[str, tor
     digest = save_tensors_atomic(path / name, tensors)
     return {"file": name, "count": len(weights), "sha256": digest,
             "bytes": (path / name).stat().st_size}
-
-
-def now() -> float:
-    return time.perf_counter()
