@@ -52,7 +52,8 @@ def test_train_and_eval_cli(tmp_path, capsys):
     assert main(["train", "--zoo", str(zoo), "--model", "ng-gnn", "--out", str(run),
                  "--steps", "3", "--set", "hidden=16", "--set", "eval_every=2", "--eval"]) == 0
     m = json.loads((run / "metrics.json").read_text())
-    assert m["steps"] == 3 and 0 <= m["test_accuracy"] <= 1
+    assert m["steps"] == 3 and m["test_size"] == 8
+    assert m["test_accuracy"] * m["test_size"] == round(m["test_accuracy"] * m["test_size"])
 
 
 def test_bench_cli(tmp_path, capsys):

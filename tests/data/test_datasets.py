@@ -44,10 +44,14 @@ def test_mnist_idx(tmp_path, gz):
     assert np.array_equal(s.images[:60, 0].numpy(), raw)
 
 
-def test_fashion_split_sizes(tmp_path):
-    make_idx_dir(tmp_path / "fashion-mnist", n_train=60, n_test=10)
-    s = load_dataset("fashion-mnist", tmp_path)
-    assert len(s.classes) == 10 and len(s) == 70
+def test_split_sizes_are_the_papers(data_dir):
+    """Train and test sets concatenated, split by index: Fashion-MNIST 55 000 / 5 000 / 10 000,
+    MNIST 45 000 / 5 000 / 20 000 (the test split holds MNIST train images 50 000–59 999)."""
+    f = load_dataset("fashion-mnist", data_dir)
+    assert f.counts() == {"train": 55000, "val": 5000, "test": 10000} and len(f.classes) == 10
+    m = load_dataset("mnist", data_dir)
+    assert m.counts() == {"train": 45000, "val": 5000, "test": 20000}
+    assert (m.split[:45000] == 0).all() and (m.split[50000:] == 2).all()
 
 
 def test_truncated_idx(tmp_path):
