@@ -115,7 +115,16 @@ def cmd_show(args) -> None:
 def cmd_import_zoo(args) -> None:
     from dng.zoo import import_zoo
 
-    zoo = import_zoo(args.sources, args.out, tuple(args.image_size), args.omega)
+    images = None
+    if args.images:
+        from dng.data import load_dataset
+
+        images = load_dataset(args.images, args.data_dir)
+    split_at = tuple(int(x) for x in args.split_at.split(",")) if args.split_at else \
+        {"fashion-mnist": (55000, 60000)}.get(args.images or "", (45000, 50000))
+    zoo = import_zoo(args.sources, args.out, tuple(args.image_size), args.omega,
+                     format=args.format, images=images, split_at=split_at,
+                     val_size=args.val_size)
     print(zoo.summary())
 
 
@@ -260,6 +269,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="height and width the INRs are rendered at")
     i.add_argument("--omega", type=POS_FLOAT, default=None,
                    help="sine frequency ω0 when the files do not say")
+    i.add_argument("--format", default="auto", choices=["auto", "nfn", "dwsnets", "state-dicts"],
+                   help="zoo layout (auto: from the directory structure)")
+    i.add_argument("--images", help="attach the images of this dataset (same index), e.g. mnist")
+    i.add_argument("--data-dir", help="where --images' dataset lies")
+    i.add_argument("--split-at", help="nfn layout: TRAIN_END,VAL_END image indices "
+                   "(default 45000,50000; 55000,60000 with --images fashion-mnist)")
+    i.add_argument("--val-size", type=NONNEG_INT,
+                   help="dwsnets layout: validation INRs carved from train (default 10 %%)")
     i.set_defaults(fn=cmd_import_zoo)
 
     d = sub.add_parser("datasets", help="list dataset names")

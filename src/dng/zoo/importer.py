@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 
 from dng.data.datasets import ImageSet, normalize_images
-from dng.errors import ZooError
+from dng.errors import ShapeError, ZooError
 from dng.io import atomic_write_json
 from dng.weights import MLPWeights
 from dng.zoo.fit import psnr
@@ -128,7 +128,112 @@ def import_zoo(sources: list[str | Path], out: str | Path, *args, **kwargs) -> Z
 
 
 def _import_zoo(sources: list[str | Path], out: str | Path, image_size: tuple[int, int] = (28, 28),
-               omega: float | None = None, name: str = "imported") -> Zoo:
+                omega: float | None = None, name: str = "imported", format: str = "auto",
+                images: ImageSet | None = None, split_at: tuple[int, int] = (45000, 50000),
+                val_size: int | None = None) -> Zoo:
+    from dng.zoo import layouts
+
+    if format not in layouts.FORMATS:
+        raise ZooError(f"unknown zoo format {format!r} ({', '.join(layouts.FORMATS)})")
+    paths = [Path(s) for s in sources]
+    if format == "auto":
+        format = layouts.detect(paths[0]) if len(paths) == 1 else "state-dicts"
+    if format in ("nfn", "dwsnets"):
+        if len(paths) != 1 or not paths[0].is_dir():
+            raise ZooError(f"a {format} zoo is imported from its one root directory")
+        entries = layouts.nfn_entries(paths[0], split_at) if format == "nfn" else \
+            layouts.dwsnets_entries(paths[0], val_size)
+        return _import_entries(entries, Path(out), format, images, image_size, omega, name)
+    return _import_state_dicts(sources, out, image_size, omega, name)
+
+
+def _import_entries(entries, out: Path, fmt: str, images: ImageSet | None,
+                    image_size: tuple[int, int], omega: float | None, name: str,
+                    shard_size: int = 4096) -> Zoo:
+    """Stream the layout's files into shards (memory: one shard of weights at a time, plus
+    the image table). Each file is loaded with ``weights_only=True`` and checked (shapes,
+    finite values); a bad one is named."""
+    first = weights_from_state_dicts([safe_load(entries[0].path)])
+    sizes = first.layer_sizes
+    if sizes[0] != 2:
+        raise ZooError(f"{entries[0].path}: MLPs take {sizes[0]} inputs; image SIRENs take 2")
+    om = omega or 30.0
+    spec = SirenSpec(2, sizes[1:-1], sizes[-1], om, om,
+                     **({"output_offset": 0.5, "image_range": (0.0, 1.0)} if fmt == "dwsnets"
+                        else {}))
+    labels = torch.tensor([e.label for e in entries], dtype=torch.int64)
+    split = torch.tensor([e.split for e in entries], dtype=torch.int8)
+    index = torch.tensor([e.index for e in entries], dtype=torch.int64)
+    if images is not None:
+        if int(index.max()) >= len(images):
+            raise ZooError(f"INR index {int(index.max())} beyond the {len(images)} images of "
+                           f"{images.name}")
+        if images.image_shape[0] != sizes[-1]:
+            raise ZooError(f"{images.name} images have {images.image_shape[0]} channels, the "
+                           f"INRs output {sizes[-1]}")
+        known = labels >= 0
+        if (images.labels[index][known] != labels[known]).any():
+            bad = int((images.labels[index][known] != labels[known]).nonzero()[0])
+            raise ZooError(f"{entries[bad].path}: label {int(labels[bad])} but {images.name} "
+                           f"image {int(index[bad])} is a {int(images.labels[index[bad]])}")
+        H, W = images.image_shape[1:]
+        classes = images.classes
+    else:
+        H, W = image_size
+        classes = [str(i) for i in range(int(labels.max()) + 1)] if (labels >= 0).any() else []
+    out.mkdir(parents=True, exist_ok=True)
+    shards, rendered, psnrs = [], [], []
+    for s, i in enumerate(range(0, len(entries), shard_size)):
+        chunk = entries[i:i + shard_size]
+        sds = []
+        for e in chunk:
+            sd = safe_load(e.path)
+            try:  # shapes, (weight, bias) pairs, finite values — the file named if not
+                if weights_from_state_dicts([sd]).layer_sizes != sizes:
+                    raise ZooError(f"layer sizes differ from {entries[0].path.name}'s {sizes}")
+            except (ZooError, ShapeError) as err:
+                raise ZooError(f"{e.path}: {err}") from None
+            sds.append(sd)
+        w = weights_from_state_dicts(sds)
+        with torch.no_grad():
+            r = render(w, spec, H, W)
+        sl = slice(i, i + len(chunk))
+        if images is not None:
+            p = psnr(r, normalize_images(images.images[index[sl]])).float()
+            img_idx = index[sl]
+        else:
+            rendered.append(((r.clamp(-1, 1) * 0.5 + 0.5) * 255).round().to(torch.uint8))
+            p = torch.full((len(chunk),), float("nan"))  # no images: nothing to compare with
+            img_idx = torch.arange(sl.start, sl.start + len(chunk))
+        psnrs.append(p)
+        meta = {"label": labels[sl], "image_index": img_idx, "split": split[sl],
+                "copy": torch.tensor([e.copy for e in chunk], dtype=torch.int64), "psnr": p}
+        shards.append(write_shard(out, s, w, meta))
+    images_given = images is not None
+    if images is None:
+        images = ImageSet(name, torch.cat(rendered), labels, split, classes)
+    p = torch.cat(psnrs)
+    counts = {k: int((split == v).sum()) for v, k in enumerate(("train", "val", "test"))}
+    manifest = {
+        "format": FORMAT, "version": VERSION, "spec": spec.to_dict(),
+        "recipe": {"imported_from": str(entries[0].path.parents[1 if fmt == "nfn" else 2]),
+                   "layout": fmt},
+        "seed": None, "copies": int(max(e.copy for e in entries)), "shard_size": shard_size,
+        "num_inrs": len(entries), "num_shards": len(shards),
+        "dataset": {"name": images.name, "checksum": images.checksum, "classes": classes,
+                    "image_shape": [sizes[-1], H, W], "counts": counts},
+        "complete": True, "fit_seconds": None, "inr_per_second": None,
+        "images": write_images(out, images), "shards": shards,
+        "stats": split_stats(p, split) if images_given else
+        {k: {"count": v} for k, v in counts.items() if v},
+    }
+    atomic_write_json(out / "zoo.json", manifest)
+    return Zoo(out)
+
+
+def _import_state_dicts(sources: list[str | Path], out: str | Path,
+                        image_size: tuple[int, int] = (28, 28), omega: float | None = None,
+                        name: str = "imported") -> Zoo:
     """Convert SIREN state_dicts into a zoo at ``out`` (all INRs go to the ``test`` split
     unless the source says otherwise; labels -1 when unknown)."""
     out = Path(out)

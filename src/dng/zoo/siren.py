@@ -31,6 +31,10 @@ class SirenSpec:
     out_features: int = 1
     first_omega: float = 30.0
     hidden_omega: float = 30.0
+    # the INR's image is `last Linear + output_offset`, in the range `image_range`
+    # (DWSNets' INRs: +0.5 and [0, 1]); renderings are mapped to [-1, 1] from it
+    output_offset: float = 0.0
+    image_range: tuple[float, float] = (-1.0, 1.0)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
@@ -51,13 +55,21 @@ class SirenSpec:
         return (self.first_omega,) + (self.hidden_omega,) * (len(self.hidden) - 1)
 
     def to_dict(self) -> dict:
+        """As saved in a zoo's manifest (the output fields only when not the defaults, so
+        zoos written before they existed keep their identity)."""
         d = asdict(self)
         d["hidden"] = list(self.hidden)
+        d["image_range"] = list(self.image_range)
+        if self.output_offset == 0.0 and tuple(self.image_range) == (-1.0, 1.0):
+            del d["output_offset"], d["image_range"]
         return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "SirenSpec":
-        return cls(**{**d, "hidden": tuple(d["hidden"])})
+        d = {**d, "hidden": tuple(d["hidden"])}
+        if "image_range" in d:
+            d["image_range"] = tuple(float(x) for x in d["image_range"])
+        return cls(**d)
 
     @classmethod
     def for_image(cls, channels: int, hidden: tuple[int, ...] = (32, 32),
@@ -116,5 +128,8 @@ def render(weights: MLPWeights, spec: SirenSpec, height: int, width: int,
         h = torch.baddbmm(b[:, None, :], h, w.transpose(1, 2))
         if l < len(omegas):
             h = torch.sin(omegas[l] * h)
+    lo, hi = spec.image_range
+    if spec.output_offset != 0.0 or (lo, hi) != (-1.0, 1.0):  # to [-1, 1]
+        h = (h + spec.output_offset - lo) * (2.0 / (hi - lo)) - 1.0
     return h.transpose(1, 2).reshape(B, spec.out_features, height, width)
 

@@ -295,6 +295,9 @@ class Zoo:
                  f"{'×'.join(map(str, d['image_shape']))}, sha256 {d['checksum'][:12]}…)",
                  f"  recipe {json.dumps(m['recipe'])}, seed {m['seed']}, copies {m['copies']}"]
         for name, st in m["stats"].items():
+            if "psnr_mean" not in st:  # imported without images: nothing to compare with
+                lines.append(f"  {name:5s}: {st['count']:7d} INRs (no images: PSNR n/a)")
+                continue
             lines.append(f"  {name:5s}: {st['count']:7d} INRs, PSNR mean {st['psnr_mean']:.2f} dB,"
                          f" p5 {st['psnr_p5']:.2f} dB")
         if m.get("fit_seconds") is not None:
