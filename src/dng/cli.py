@@ -134,24 +134,44 @@ def cmd_datasets(args) -> None:
     print("\n".join(dataset_names()))
 
 
-# `dng train` flags that set a config field (flag attribute, field)
-TRAIN_FLAGS = (("model", "model"), ("preset", "preset"), ("steps", "steps"),
-               ("budget_minutes", "budget_minutes"), ("batch_size", "batch_size"), ("lr", "lr"),
-               ("seed", "seed"), ("augment", "augment"), ("copies", "copies"),
-               ("rnn_layers", "passes"), ("emb_dim", "emb_dim"), ("probes", "probes"),
-               ("from_run", "from_run"))
-TRAIN_SWITCHES = (("no_latent_generator", "latent_generator", "false"),
-                  ("positional_embedding", "positional_embedding", "true"),
-                  ("activation_embedding", "activation_embedding", "true"),
-                  ("wandb", "wandb", "true"))
+# `dng train`'s config flags come from the TrainConfig fields (one table: dng.train.config.HELP)
+FLAG_ALIASES = {"passes": ["--rnn-layers"], "from_run": ["--from"]}
+NONNEG_FIELDS = {"seed", "copies", "probes", "weight_decay", "dropout", "encoder_dropout",
+                 "warmup_base", "warmup_inc"}
+
+
+def add_config_flags(parser: argparse.ArgumentParser) -> None:
+    """One flag per :class:`~dng.train.TrainConfig` field (``--batch-size`` for
+    ``batch_size``; booleans as ``--x/--no-x``), default "not given"."""
+    import dataclasses
+
+    from dng.train.config import HELP, TrainConfig
+
+    for f in dataclasses.fields(TrainConfig):
+        names = [f"--{f.name.replace('_', '-')}", *FLAG_ALIASES.get(f.name, [])]
+        t = str(f.type)
+        kw = {"dest": f"cfg_{f.name}", "default": None, "help": HELP.get(f.name, ""),
+              "metavar": f.name.upper()}
+        if f.default is not dataclasses.MISSING and f.default is not None:
+            kw["help"] += f" (field default {f.default}; presets may set it)"
+        if t == "bool":
+            kw.pop("metavar")
+            parser.add_argument(*names, action=argparse.BooleanOptionalAction, **kw)
+            continue
+        if "int" in t:
+            kw["type"] = NONNEG_INT if f.name in NONNEG_FIELDS else POS_INT
+        elif "float" in t:
+            kw["type"] = _number(float, 0.0, f.name) if f.name in NONNEG_FIELDS else POS_FLOAT
+        parser.add_argument(*names, **kw)
 
 
 def train_overrides(args) -> list[str]:
-    """The flags of `dng train` as ``FIELD=VALUE`` overrides (applied after ``--config``,
-    before ``--set``)."""
-    pairs = [f"{field}={getattr(args, flag)}" for flag, field in TRAIN_FLAGS
-             if getattr(args, flag) is not None]
-    pairs += [f"{field}={value}" for flag, field, value in TRAIN_SWITCHES if getattr(args, flag)]
+    """The config flags of `dng train` as ``FIELD=VALUE`` overrides (applied after
+    ``--config``, before ``--set``)."""
+    pairs = []
+    for k, v in vars(args).items():
+        if k.startswith("cfg_") and v is not None:
+            pairs.append(f"{k[4:]}={str(v).lower() if isinstance(v, bool) else v}")
     return pairs + list(args.set)
 
 
@@ -283,29 +303,11 @@ def build_parser() -> argparse.ArgumentParser:
     d.set_defaults(fn=cmd_datasets)
 
     t = sub.add_parser("train", help="train INR2JLS (stage 1/2) or a direct classifier")
-    t.add_argument("--zoo", required=True)
+    t.add_argument("--zoo", required=True, help="zoo directory")
+    t.add_argument("--out", required=True, help="run directory")
     t.add_argument("--config", help="YAML file of config fields (any field, model included); "
                    "flags and --set override it")
-    t.add_argument("--model", help="inr2jls | inr2jls-classifier | inr2inr | dng-encoder | "
-                   "ng-gnn | mlp (default inr2jls)")
-    t.add_argument("--out", required=True, help="run directory")
-    t.add_argument("--from", dest="from_run", help="stage 2: the stage-1 run directory")
-    t.add_argument("--preset", choices=["cpu", "paper", "gpu"], help="default cpu")
-    t.add_argument("--budget-minutes", type=POS_FLOAT, help="wall-clock budget")
-    t.add_argument("--steps", type=POS_INT, help="step budget")
-    t.add_argument("--batch-size", type=POS_INT, help="global batch (split over torchrun ranks)")
-    t.add_argument("--lr", type=POS_FLOAT, help="learning rate")
-    t.add_argument("--seed", type=NONNEG_INT, help="seed of the model and the batch order")
-    t.add_argument("--emb-dim", type=POS_INT, help="encoder width D")
-    t.add_argument("--probes", type=NONNEG_INT, help="probe inputs K (0: the paper's models)")
-    t.add_argument("--augment", help="none | noise[:level] | rotflip")
-    t.add_argument("--copies", type=NONNEG_INT, help="extra random-init INR copies to use")
-    t.add_argument("--rnn-layers", type=POS_INT, help="encoder passes")
-    t.add_argument("--no-latent-generator", action="store_true", help="ablation")
-    t.add_argument("--positional-embedding", action="store_true", help="ablation")
-    t.add_argument("--activation-embedding", action="store_true", help="ablation")
-    t.add_argument("--wandb", action="store_true",
-                   help="also log to Weights & Biases (pip install wandb)")
+    add_config_flags(t)
     t.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                    help="override any config field (repeatable)")
     t.add_argument("--resume", action="store_true", help="continue a killed run (a larger "

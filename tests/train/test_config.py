@@ -108,3 +108,19 @@ def test_registry_builds_what_training_builds(zoo, model, preset):
         assert trained.encoder.dropout.p == cfg.encoder_dropout == 0.5  # as before the refactor
     if model in ("dng-encoder", "ng-gnn", "inr2jls"):
         assert cfg.probes == (64 if preset == "cpu" else 0)
+
+
+def test_every_config_field_has_a_flag_with_help():
+    import dataclasses
+
+    from dng.train.config import HELP
+
+    parser = build_parser()
+    train_parser = parser._subparsers._group_actions[0].choices["train"]
+    flags = {o for a in train_parser._actions for o in a.option_strings}
+    for f in dataclasses.fields(TrainConfig):
+        assert f"--{f.name.replace('_', '-')}" in flags, f.name
+        assert HELP.get(f.name), f"no help text for {f.name}"
+    assert "--rnn-layers" in flags and "--from" in flags  # the older spellings stay
+    a = _flags(["--no-latent-generator", "--passes", "2", "--dropout", "0"])
+    assert sorted(train_overrides(a)) == ["dropout=0.0", "latent_generator=false", "passes=2"]

@@ -130,6 +130,33 @@ class TrainConfig:
         return self
 
 
+HELP = {  # one line per field: the CLI's help text
+    "model": "inr2jls | inr2jls-classifier | inr2inr | dng-encoder | ng-gnn | mlp",
+    "preset": "cpu | paper | gpu: the values a run starts from",
+    "steps": "step budget", "batch_size": "global batch (split over torchrun ranks)",
+    "lr": "learning rate", "weight_decay": "weight decay", "optimizer": "adam | adamw",
+    "warmup_base": "warm-up: lr factor at step 0", "warmup_inc": "warm-up: factor increment",
+    "warmup_every": "warm-up: steps per increment", "eval_every": "steps between validations",
+    "eval_batches": "validation batches scored (default: the whole split)",
+    "budget_minutes": "wall-clock budget (the best validation checkpoint is kept)",
+    "seed": "seed of the model and the batch order",
+    "copies": "extra random-init INR copies per training image to use",
+    "augment": "stage 1 views: none | noise[:level] | rotflip",
+    "emb_dim": "encoder width D", "fourier_dim": "Fourier features F",
+    "fourier_scale": "Fourier feature scale", "passes": "encoder passes",
+    "cell": "gru | rnn", "aggregation": "sum | mean over source neurons",
+    "positional_embedding": "ablation: layer/output-neuron embeddings",
+    "activation_embedding": "ablation: activation embeddings",
+    "probes": "probe inputs K (0: the paper's models)", "probe_mode": "post | pre activations",
+    "latent_dim": "INR2JLS latent width", "latent_generator": "INR2JLS latent generator",
+    "dropout": "classifier head dropout", "encoder_dropout": "dng-encoder: encoder dropout",
+    "hidden": "head width (ng-gnn: node width; mlp: layer width)",
+    "from_run": "stage 2: the stage-1 run directory", "wandb": "also log to Weights & Biases",
+    "data_on_device": "keep the train split on the device", "precision": "fp32 | bf16",
+    "tf32": "TF32 matmuls on CUDA", "compile": "none | default | reduce-overhead | max-autotune",
+    "checkpoint_dtype": "fp32 | bf16 (bf16: weights only, no optimizer state)",
+}
+
 OPTIONAL_FIELDS = {f.name for f in fields(TrainConfig) if "Optional" in str(f.type)}
 
 # ------------------------------------------------------------------------------ presets
