@@ -62,3 +62,24 @@ def test_bench_cli(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "| MLP on flat weights |" in out and "reproduce: dng bench" in out
     assert json.loads((tmp_path / "b.json").read_text())["rows"][0]["params"] > 0
+
+
+def test_zoo_verbs_and_their_older_spellings(tmp_path, capsys):
+    out = tmp_path / "zoo"
+    assert main(["zoo", "fit", "--dataset", "digits", "--out", str(out), "--limit", "3",
+                 "--steps", "2"]) == 0
+    capsys.readouterr()
+    assert main(["zoo", "info", str(out), "--stats"]) == 0
+    new = capsys.readouterr().out
+    assert main(["zoo-info", str(out), "--stats"]) == 0
+    assert capsys.readouterr().out == new and "weight std" in new
+
+
+def test_version(capsys):
+    import pytest
+
+    from dng import __version__
+
+    with pytest.raises(SystemExit) as e:
+        main(["--version"])
+    assert e.value.code == 0 and capsys.readouterr().out.strip() == f"dng {__version__}"

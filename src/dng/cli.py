@@ -227,15 +227,7 @@ def _device_arg(parser: argparse.ArgumentParser) -> None:
                         help="cpu, cuda, cuda:N, mps or auto (default: a GPU when there is one)")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="dng", description="Dynamic Neural Graphs: learning on "
-                                "neural-network weights.")
-    from dng import __version__
-
-    p.add_argument("--version", action="version", version=f"dng {__version__}")
-    sub = p.add_subparsers(dest="command", required=True)
-
-    f = sub.add_parser("fit", help="fit an INR zoo (one SIREN per image), resumable")
+def _fit_args(f) -> None:
     f.add_argument("--dataset", required=True, help="digits, mnist, fashion-mnist, cifar10, "
                    "cifar100, or folder:PATH (an image folder or tar)")
     f.add_argument("--data-dir", help="directory with the dataset files (else $DNG_DATA_DIR, "
@@ -263,7 +255,8 @@ def build_parser() -> argparse.ArgumentParser:
     _device_arg(f)
     f.set_defaults(fn=cmd_fit)
 
-    z = sub.add_parser("zoo-info", help="summarise a zoo")
+
+def _info_args(z) -> None:
     z.add_argument("dir")
     z.add_argument("--verify", action="store_true",
                    help="check the manifest and every file's sha256")
@@ -276,13 +269,15 @@ def build_parser() -> argparse.ArgumentParser:
     z.add_argument("--json", action="store_true", help="with --stats: JSON on stdout")
     z.set_defaults(fn=cmd_zoo_info)
 
-    s = sub.add_parser("show", help="PNG grid of images vs INR renderings")
+
+def _show_args(s) -> None:
     s.add_argument("dir")
     s.add_argument("--n", type=POS_INT, default=10, help="INRs shown")
     s.add_argument("--out", help="PNG path (default DIR/show.png)")
     s.set_defaults(fn=cmd_show)
 
-    i = sub.add_parser("import-zoo", help="import SIREN state_dicts as a zoo")
+
+def _import_args(i) -> None:
     i.add_argument("sources", nargs="+", help="bundle .pt, state_dict files or directories")
     i.add_argument("--out", required=True)
     i.add_argument("--image-size", type=POS_INT, nargs=2, default=[28, 28],
@@ -298,6 +293,28 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--val-size", type=NONNEG_INT,
                    help="dwsnets layout: validation INRs carved from train (default 10 %%)")
     i.set_defaults(fn=cmd_import_zoo)
+
+
+ZOO_VERBS = (("fit", "fit", _fit_args, "fit an INR zoo (one SIREN per image), resumable"),
+             ("info", "zoo-info", _info_args, "summarise a zoo (--stats, --verify)"),
+             ("show", "show", _show_args, "PNG grid of images vs INR renderings"),
+             ("import", "import-zoo", _import_args,
+              "import a zoo: NFN / DWSNets layouts or SIREN state_dicts"))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="dng", description="Dynamic Neural Graphs: learning on "
+                                "neural-network weights.")
+    from dng import __version__
+
+    p.add_argument("--version", action="version", version=f"dng {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    zp = sub.add_parser("zoo", help="INR zoos: fit | info | show | import")
+    zsub = zp.add_subparsers(dest="zoo_command", required=True)
+    for verb, old, add, text in ZOO_VERBS:
+        add(zsub.add_parser(verb, help=text))
+        add(sub.add_parser(old, help=f"(older spelling of `dng zoo {verb}`) {text}"))
 
     d = sub.add_parser("datasets", help="list dataset names")
     d.set_defaults(fn=cmd_datasets)
