@@ -255,3 +255,53 @@ def test_debug_shows_the_traceback(tmp_path, monkeypatch):
     with pytest.raises(ZooError):
         main(["zoo-info", str(tmp_path)])
     assert torch  # imported for the checkpoint helpers above
+
+
+def test_shards_and_manifest_share_the_file_mode(zoo_dir):
+    modes = {p.name: p.stat().st_mode & 0o777 for p in
+             [zoo_dir / "zoo.json", zoo_dir / "images.safetensors",
+              *sorted((zoo_dir / "shards").iterdir())]}
+    assert len(set(modes.values())) == 1, modes
+
+
+def test_show_out_dir_writes_inside_it(zoo_dir, tmp_path, capsys):
+    d = tmp_path / "pics"
+    d.mkdir()
+    assert main(["show", str(zoo_dir), "--n", "3", "--out", str(d)]) == 0
+    assert (d / "show.png").stat().st_size > 1000
+    assert str(d / "show.png") in capsys.readouterr().out
+
+
+def test_fit_workers_die_with_a_killed_parent(tmp_path):
+    """kill -9 of `dng fit` (two worker processes): its workers are gone right after."""
+    import signal
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "dng", "fit", "--dataset", "digits",
+                             "--shard-size", "64", "--workers", "2", "--out",
+                             str(tmp_path / "z"), "--device", "cpu"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    children = []
+    for _ in range(200):  # wait for the workers to start
+        time.sleep(0.1)
+        out = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True)
+        children = [int(p) for p in out.stdout.split()]
+        if len(children) >= 2:
+            break
+    assert children, "no worker processes started"
+    time.sleep(1.0)  # (workers may still be importing torch: that race is covered too)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+
+    def running(c):
+        try:
+            return "Z" not in open(f"/proc/{c}/stat").read().split()[2]
+        except OSError:
+            return False
+
+    for _ in range(100):  # "at once": within the time a worker needs to finish starting
+        alive = [c for c in children if running(c)]
+        if not alive:
+            break
+        time.sleep(0.1)
+    assert not alive, f"workers still running after the parent's kill -9: {alive}"

@@ -107,7 +107,10 @@ def cmd_show(args) -> None:
     imgs = normalize_images(sub.target_images())
     titles = [f"{zoo.classes[int(l)] if 0 <= l < zoo.num_classes else '?'} "
               f"{float(p):.1f}dB" for l, p in zip(sub.label, sub.psnr)]
-    out = image_grid([("image", imgs), ("INR", rec)], args.out or Path(args.dir) / "show.png",
+    target = Path(args.out) if args.out else Path(args.dir) / "show.png"
+    if target.is_dir() or (args.out and args.out.endswith(("/", "\\"))):
+        target = target / "show.png"  # --out DIR: the picture goes inside it
+    out = image_grid([("image", imgs), ("INR", rec)], target,
                      titles)
     print(f"wrote {out}")
 

@@ -72,8 +72,25 @@ def _fit_shard(targets_u8: torch.Tensor, spec: SirenSpec, recipe: FitRecipe, see
     return MLPWeights.cat(parts), torch.cat(psnrs).float()
 
 
-def _worker_init() -> None:
+def _worker_init(parent: int | None = None) -> None:
     torch.set_num_threads(1)
+    _die_with_parent()
+    if parent is not None and os.getppid() != parent:  # the parent died while we started
+        os._exit(1)
+
+
+def _die_with_parent() -> None:
+    """Linux: a fitting worker gets SIGKILL when its parent dies (``kill -9`` of ``dng fit``
+    must not leave workers fitting shards nobody will store)."""
+    import ctypes
+    import signal
+    import sys
+
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except OSError:
+            pass
 
 
 def _worker_fit(args):
@@ -220,7 +237,7 @@ def _build_zoo(images: ImageSet, out: Path, spec: SirenSpec | None, recipe: FitR
 
         t0 = time.perf_counter()
         with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"),
-                                 initializer=_worker_init) as pool:
+                                 initializer=_worker_init, initargs=(os.getpid(),)) as pool:
             futures = {pool.submit(_worker_fit, shard_args(sh)): sh for sh in todo}
             for fut in as_completed(futures):
                 ws, bs, psnr = fut.result()

@@ -27,6 +27,7 @@ from safetensors.torch import load_file, save_file
 
 from dng.data.datasets import SPLIT_NAMES, ImageSet, sha256_file
 from dng.errors import ZooError
+from dng.io import file_mode
 from dng.weights import MLPWeights
 from dng.zoo.siren import SirenSpec
 
@@ -40,6 +41,7 @@ def save_tensors_atomic(path: Path, tensors: dict[str, torch.Tensor],
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     save_file({k: v.contiguous() for k, v in tensors.items()}, str(tmp), metadata=metadata)
     digest = sha256_file(tmp)
+    os.chmod(tmp, file_mode())  # safetensors writes 0600; shards match the manifest's mode
     os.replace(tmp, path)
     return digest
 
