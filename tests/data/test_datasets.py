@@ -13,7 +13,7 @@ from PIL import Image
 
 from dng.data import load_dataset, normalize_images
 from dng.data.datasets import load_image_folder, read_idx
-from dng.errors import DataError
+from dng.errors import ConfigError, DataError
 
 
 def write_idx(path, arr, gz=True):
@@ -172,5 +172,5 @@ def test_digits_offline_default():
 
 
 def test_unknown_dataset():
-    with pytest.raises(DataError, match="unknown dataset 'nope'"):
+    with pytest.raises(ConfigError, match="unknown dataset 'nope'"):
         load_dataset("nope")
