@@ -32,7 +32,8 @@ from dng.weights import MLPWeights
 from dng.zoo.siren import SirenSpec
 
 FORMAT = "dng-zoo"
-VERSION = 1
+VERSION = 2  # 2: INR inits drawn per INR id (chunk-independent); 1 still loads
+SUPPORTED_VERSIONS = (1, 2)
 
 
 def save_tensors_atomic(path: Path, tensors: dict[str, torch.Tensor],
@@ -142,7 +143,7 @@ class Zoo:
         if not isinstance(m, dict):
             raise ZooError(f"{mpath}: not a dng zoo manifest (a {type(m).__name__}, not a "
                            "mapping)")
-        if m.get("format") != FORMAT or m.get("version") != VERSION:
+        if m.get("format") != FORMAT or m.get("version") not in SUPPORTED_VERSIONS:
             raise ZooError(f"{mpath}: not a dng zoo manifest (format {m.get('format')!r}, "
                            f"version {m.get('version')!r})")
         missing = [k for k in self.REQUIRED if k not in m]
