@@ -13,7 +13,7 @@ $(BIN)/python:
 # torch is pinned and installed first, so no resolver ever picks a (multi-GB) CUDA build by itself.
 install: $(BIN)/python
 	$(BIN)/python -m pip install -q "$(TORCH)"
-	$(BIN)/python -m pip install -q -e ".[test]"
+	$(BIN)/python -m pip install -q -e ".[test,baselines]"
 
 demo: install
 	$(BIN)/dng demo --out runs/demo

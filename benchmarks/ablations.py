@@ -1,6 +1,6 @@
 """The paper's two ablations on one zoo, equal wall-clock budget per variant.
 
-    python benchmarks/ablations.py --zoo zoos/fashion-mnist --out runs/ablations --minutes 15
+    python benchmarks/ablations.py --zoo zoos/fashion-mnist --out runs/ablations --budget-minutes 15
     python benchmarks/ablations.py ... --only noise,inr2inr      # a subset (e.g. one per core)
 
 Augmentation (INR2JLS, stage 1 + stage 2 in the budget, split 60/40):
@@ -79,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--zoo", required=True)
     ap.add_argument("--out", required=True)
-    ap.add_argument("--minutes", type=float, default=15.0)
+    ap.add_argument("--budget-minutes", "--minutes", dest="minutes", type=float, default=15.0,
+                    help="wall-clock minutes per variant (--minutes: older spelling)")
     ap.add_argument("--only", help=f"comma list of {', '.join(VARIANTS)}")
     ap.add_argument("--table", action="store_true",
                     help="train nothing: write ablations.md from the finished variants")

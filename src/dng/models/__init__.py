@@ -78,7 +78,14 @@ MODELS: dict[str, Callable[..., nn.Module]] = {
     "dng-encoder": _dng_encoder,
     "ng-gnn": lambda mlp_shape, num_classes, **c: NGGNN(mlp_shape, num_classes, **c),
     "mlp": lambda mlp_shape, num_classes, **c: MLPClassifier(mlp_shape, num_classes, **c),
+    "nfn": lambda mlp_shape, num_classes, **c: _nfn_classifier(mlp_shape, num_classes, **c),
 }
+
+
+def _nfn_classifier(mlp_shape, num_classes, **config) -> nn.Module:
+    from dng.models.nfn import NFNClassifier  # optional dependency: dng[baselines]
+
+    return NFNClassifier(mlp_shape, num_classes, **config)
 
 
 def available() -> list[str]:

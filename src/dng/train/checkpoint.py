@@ -30,6 +30,7 @@ MODEL_FIELDS = {
     "dng-encoder": (*ENCODER_FIELDS, "hidden", "dropout", "encoder_dropout"),
     "ng-gnn": ("hidden", "fourier_dim", "fourier_scale", "dropout", "probes", "probe_mode"),
     "mlp": ("hidden", "dropout"),
+    "nfn": ("hidden", "dropout"),
 }
 PROBE_MODELS = (STAGE1, INR2INR_MODEL, "dng-encoder", "ng-gnn")
 

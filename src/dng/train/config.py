@@ -19,7 +19,7 @@ STAGE1 = "inr2jls"
 STAGE2 = "inr2jls-classifier"
 INR2INR_MODEL = "inr2inr"  # ablation: stage 1 decoding SIREN weights
 STAGE1_MODELS = (STAGE1, INR2INR_MODEL)
-CLASSIFIERS = ("dng-encoder", "ng-gnn", "mlp")
+CLASSIFIERS = ("dng-encoder", "ng-gnn", "mlp", "nfn")
 MODELS = (*STAGE1_MODELS, STAGE2, *CLASSIFIERS)
 AUGMENTS = ("none", "rotflip", "noise")
 
@@ -131,7 +131,7 @@ class TrainConfig:
 
 
 HELP = {  # one line per field: the CLI's help text
-    "model": "inr2jls | inr2jls-classifier | inr2inr | dng-encoder | ng-gnn | mlp",
+    "model": "inr2jls | inr2jls-classifier | inr2inr | dng-encoder | ng-gnn | mlp | nfn",
     "preset": "cpu | paper | gpu: the values a run starts from",
     "steps": "step budget", "batch_size": "global batch (split over torchrun ranks)",
     "lr": "learning rate", "weight_decay": "weight decay", "optimizer": "adam | adamw",
@@ -180,6 +180,7 @@ PRESETS: dict[str, dict[str, dict]] = {
         "dng-encoder": dict(dropout=0.5, encoder_dropout=0.5),
         "ng-gnn": dict(hidden=64, fourier_dim=64),
         "mlp": dict(hidden=512),
+        "nfn": dict(hidden=64),
     },
     # One GPU, short budgets: the paper's sizes, a higher learning rate with warm-up (the
     # paper's constant 1e-4 is made for 400k steps), bf16 autocast and no probes — the
@@ -198,6 +199,7 @@ PRESETS: dict[str, dict[str, dict]] = {
         "dng-encoder": dict(dropout=0.5, encoder_dropout=0.5),
         "ng-gnn": dict(hidden=64, fourier_dim=64, lr=1e-4),
         "mlp": dict(hidden=512),
+        "nfn": dict(hidden=64),
     },
     # Sized for 2 cores: D=128, F=64, latent 64, one image view (augment=none: 3.0–3.6× the
     # stage-1 steps of the 6 views) and probe features with K = 64 (beyond the paper) — see
@@ -211,6 +213,7 @@ PRESETS: dict[str, dict[str, dict]] = {
         "dng-encoder": dict(dropout=0.5, encoder_dropout=0.5),
         "ng-gnn": dict(hidden=64, fourier_dim=32),
         "mlp": dict(hidden=512),
+        "nfn": dict(hidden=64),
     },
 }
 

@@ -1,0 +1,86 @@
+r"""NFN baseline: an invariant classifier built from the ``nfn`` package's layers
+(Zhou et al., "Permutation Equivariant Neural Functionals", NeurIPS 2023; PyPI ``nfn``, MIT).
+
+Built as the package's INR-classification experiments build their invariant NFN: random
+Fourier features of every weight and bias (``GaussianFourierFeatureTransform``), the
+input/output positional encoding (``IOSinusoidalEncoding``), ``layers`` equivariant
+``HNPLinear`` (or ``NPLinear``) layers with ReLU, the invariant ``HNPPool``/``NPPool``, and
+an MLP head. Widths and the Fourier scale are ours (the published defaults were not verified
+here): ``hidden`` channels, ``fourier`` features, scale 3.
+
+Input: :class:`~dng.weights.MLPWeights` → nfn's ``WeightSpaceFeatures`` with one channel
+(weights ``(B, 1, n_out, n_in)``, biases ``(B, 1, n_out)``). Hidden-neuron permutations leave
+the output unchanged. Needs the optional extra: ``pip install "dng[baselines]"``.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from dng.errors import ConfigError, ShapeError
+from dng.models.layers import mlp
+from dng.weights import MLPWeights
+
+
+def _nfn():
+    try:
+        import nfn  # noqa: F401
+        from nfn import common, layers
+    except ImportError:
+        raise ConfigError('the nfn baseline needs the nfn package: pip install "dng[baselines]"'
+                          ) from None
+    return common, layers
+
+
+def to_wsfeat(weights: MLPWeights):
+    """:class:`MLPWeights` → nfn's ``WeightSpaceFeatures`` (one channel)."""
+    common, _ = _nfn()
+    return common.WeightSpaceFeatures([w.unsqueeze(1) for w in weights.weights],
+                                      [b.unsqueeze(1) for b in weights.biases])
+
+
+def from_wsfeat(wsfeat, activations) -> MLPWeights:
+    """nfn's one-channel ``WeightSpaceFeatures`` → :class:`MLPWeights`."""
+    if any(w.shape[1] != 1 for w in wsfeat.weights):
+        raise ShapeError("only one-channel WeightSpaceFeatures are MLP weights")
+    return MLPWeights.from_layers([w[:, 0] for w in wsfeat.weights],
+                                  [b[:, 0] for b in wsfeat.biases], activations)
+
+
+class NFNClassifier(nn.Module):
+    """Invariant NFN classifier. ``forward(weights) → (B, classes)``."""
+
+    def __init__(self, layer_sizes, num_classes: int, hidden: int = 64, layers: int = 3,
+                 fourier: int = 16, fourier_scale: float = 3.0, mode: str = "hnp",
+                 dropout: float = 0.2):
+        super().__init__()
+        common, L = _nfn()
+        if mode not in ("hnp", "np"):
+            raise ConfigError(f"nfn mode must be hnp or np, got {mode!r}")
+        self.layer_sizes = tuple(int(n) for n in layer_sizes)
+        probe = common.WeightSpaceFeatures(
+            [torch.zeros(1, 1, self.layer_sizes[i + 1], self.layer_sizes[i])
+             for i in range(len(self.layer_sizes) - 1)],
+            [torch.zeros(1, 1, n) for n in self.layer_sizes[1:]])
+        spec = common.network_spec_from_wsfeat(probe)
+        Linear = L.HNPLinear if mode == "hnp" else L.NPLinear
+        Pool = L.HNPPool if mode == "hnp" else L.NPPool
+        enc = L.IOSinusoidalEncoding(spec)
+        c = 2 * fourier
+        blocks: list[nn.Module] = [L.GaussianFourierFeatureTransform(spec, 1, fourier,
+                                                                      fourier_scale), enc]
+        c_in = enc.num_out_chan(c)  # Fourier channels + the position encoding's
+        for i in range(layers):
+            blocks += [Linear(spec, c_in if i == 0 else hidden, hidden), L.TupleOp(nn.ReLU())]
+        blocks.append(Pool(spec))
+        self.body = nn.Sequential(*blocks)
+        self.head = mlp([Pool.get_num_outs(spec) * hidden, 2 * hidden, num_classes], dropout)
+
+    def forward(self, weights: MLPWeights) -> torch.Tensor:
+        if weights.layer_sizes != self.layer_sizes:
+            raise ShapeError(f"NFN built for MLPs {self.layer_sizes}, got {weights.layer_sizes}")
+        return self.head(self.body(to_wsfeat(weights)).flatten(1))
+
+    def predict(self, weights: MLPWeights) -> torch.Tensor:
+        return self(weights)

@@ -1,0 +1,53 @@
+"""The NFN baseline from the nfn package: invariance, conversion, forward/backward, learning."""
+
+import pytest
+import torch
+
+from conftest import random_hidden_perms, random_mlp
+from dng.models import create
+
+pytest.importorskip("nfn", reason='the nfn baseline needs pip install "dng[baselines]"')
+
+
+@pytest.mark.parametrize("mode", ["hnp", "np"])
+def test_nfn_is_invariant_to_hidden_permutations(mode):
+    torch.manual_seed(0)
+    sizes = (2, 8, 6, 3)
+    model = create("nfn", sizes, num_classes=4, hidden=8, mode=mode).double().eval()
+    w = random_mlp(sizes, batch=3, dtype=torch.float64)
+    p = w.permute_hidden(random_hidden_perms(sizes, 3))
+    with torch.no_grad():
+        a, b = model(w), model(p)
+    assert a.abs().max() > 0
+    torch.testing.assert_close(a, b, atol=1e-10, rtol=1e-10)
+
+
+def test_wsfeat_round_trip_and_backward(dev):
+    from dng.models.nfn import from_wsfeat, to_wsfeat
+
+    w = random_mlp((2, 8, 1), batch=2)
+    back = from_wsfeat(to_wsfeat(w), w.activations)
+    assert all(torch.equal(a, b) for a, b in zip(back.weights, w.weights))
+    model = create("nfn", (2, 8, 1), num_classes=3, hidden=8).to(dev)
+    model(w.to(dev)).sum().backward()
+    assert all(p.grad is not None for p in model.parameters() if p.requires_grad)
+
+
+def test_nfn_trains_from_the_cli_on_a_separable_zoo(tmp_path):
+    from dng.data.datasets import ImageSet, split_by_index
+    from dng.eval import evaluate_run
+    from dng.train import TrainConfig, train
+    from dng.zoo import FitRecipe, build_zoo
+
+    g = torch.Generator().manual_seed(0)
+    labels = torch.arange(160) % 2
+    # near-constant images: their INRs differ mostly in the output bias, which NFN's pool sees
+    images = torch.randint(0, 20, (160, 1, 12, 12), generator=g, dtype=torch.uint8) \
+        + (labels * 230).view(-1, 1, 1, 1).to(torch.uint8)
+    build_zoo(ImageSet("toy", images, labels, split_by_index(160, 64, 48), ["dark", "bright"]),
+              tmp_path / "zoo", recipe=FitRecipe(steps=30, lr=1e-2))
+    cfg = TrainConfig.preset_config("cpu", "nfn").override(
+        {"steps": "120", "eval_every": "40", "batch_size": "16", "hidden": "16", "dropout": "0"})
+    train(tmp_path / "zoo", tmp_path / "r", cfg, progress=False)
+    # 64 training INRs: far from perfect, but far above chance (P(≥ 70 % of 48 | chance) < 0.5 %)
+    assert evaluate_run(tmp_path / "r", progress=False)["test_accuracy"] >= 0.7
