@@ -3,7 +3,6 @@ learning curves, a 2-D projection of the latents)."""
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
@@ -17,87 +16,11 @@ from dng.metrics import predictions, recon_psnr
 from dng.train import STAGE1_MODELS, STAGE2, load_config, load_run_model
 from dng.zoo import Zoo
 from dng.io import atomic_write_json
+from dng.report.plots import plot_confusion, plot_curves, plot_latents
 
 
 def confusion(pred: torch.Tensor, label: torch.Tensor, k: int) -> torch.Tensor:
     return torch.bincount(label * k + pred, minlength=k * k).reshape(k, k)
-
-
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def plot_confusion(cm: torch.Tensor, classes: list[str], path: Path) -> None:
-    plt = _plt()
-    k = len(classes)
-    fig, ax = plt.subplots(figsize=(0.5 * k + 2, 0.5 * k + 1.5))
-    ax.imshow(cm.numpy(), cmap="Blues")
-    ax.set_xticks(range(k), classes, rotation=90, fontsize=7)
-    ax.set_yticks(range(k), classes, fontsize=7)
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
-    for i in range(k):
-        for j in range(k):
-            if k <= 20:
-                ax.text(j, i, int(cm[i, j]), ha="center", va="center", fontsize=6)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-
-
-def read_curve(run: Path) -> dict[str, list[float]]:
-    """A run's ``metrics.csv`` as columns (``step``, ``train_loss``, ``val_metric``, …)."""
-    with open(Path(run) / "metrics.csv", newline="") as f:
-        rows = list(csv.DictReader(f))
-    keys = ("step", "seconds", "train_loss", "val_metric")
-    return {k: [float(r[k]) for r in rows] for k in keys} if rows else {}
-
-
-def plot_curves(runs: list[Path], path: Path, labels: list[str] | None = None) -> None:
-    """One row per run: training loss and the validation metric (PSNR for stage-1 runs,
-    accuracy otherwise) at every evaluation, with markers."""
-    plt = _plt()
-    labels = labels or [Path(r).name for r in runs]
-    fig, axes = plt.subplots(len(runs), 2, figsize=(9, 2.8 * len(runs)), squeeze=False)
-    for (ax_loss, ax_val), run, label in zip(axes, runs, labels):
-        c = read_curve(run)
-        stage1 = load_config(run).model in STAGE1_MODELS
-        if c:
-            ax_loss.plot(c["step"], c["train_loss"], marker="o", ms=3)
-            ax_val.plot(c["step"], [v if stage1 else 100 * v for v in c["val_metric"]],
-                        marker="o", ms=3, color="C1")
-        ax_loss.set_title(f"{label}: training loss", fontsize=9)
-        ax_loss.set_yscale("log")
-        ax_val.set_title(f"{label}: validation {'PSNR (dB)' if stage1 else 'accuracy (%)'}",
-                         fontsize=9)
-        for a in (ax_loss, ax_val):
-            a.set_xlabel("step")
-            a.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-
-
-@torch.no_grad()
-def plot_latents(latents: torch.Tensor, labels: torch.Tensor, path: Path) -> None:
-    """PCA of flattened latents (or readouts) to 2-D, coloured by class."""
-    plt = _plt()
-    x = latents.flatten(1).double()
-    x = x - x.mean(0)
-    _, _, v = torch.pca_lowrank(x, q=2, center=False)
-    p = (x @ v[:, :2]).numpy()
-    fig, ax = plt.subplots(figsize=(4.5, 4))
-    sc = ax.scatter(p[:, 0], p[:, 1], c=labels.numpy(), cmap="tab10", s=6)
-    fig.colorbar(sc, ax=ax)
-    ax.set_title("latents, PCA (test split)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
 
 
 def evaluate_run(run: str | Path, zoo_dir: str | Path | None = None,
