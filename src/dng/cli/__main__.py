@@ -1,0 +1,5 @@
+import sys
+
+from dng.cli import main
+
+sys.exit(main())
