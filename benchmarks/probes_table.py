@@ -32,9 +32,9 @@ def run_job(zoo: Path, out: Path, model: str, probes: int, minutes: float, seed:
     else:
         m = run_classifier(model, zoo, run, minutes, seed, overrides=ov, device="cpu")
     m = {**m, "job_seconds": time.perf_counter() - t0}
-    (run / "job.json").write_text(json.dumps({"model": model, "probes": probes,
+    (run / "job.json").write_text(json.dumps({**m, "method": model, "probes": probes,
                                               "minutes": minutes, "seed": seed,
-                                              "zoo": str(zoo), **m}, indent=2))
+                                              "zoo": str(zoo)}, indent=2))
     return m
 
 
@@ -42,16 +42,24 @@ def table(out: Path) -> str:
     rows = []
     for job in sorted(out.glob("*/*/job.json")):
         j = json.loads(job.read_text())
-        tr = json.loads((result_dir(job.parent, j["model"]) / "train.json").read_text())
+        method = j.get("method") or job.parent.name.rsplit("-k", 1)[0]  # (older job files)
+        steps = []
+        for d in ([job.parent / "stage1", job.parent / "stage2"] if method == "inr2jls"
+                  else [result_dir(job.parent, method)]):
+            steps.append(str(json.loads((d / "train.json").read_text())["steps"]))
         zoo = json.loads((Path(j["zoo"]) / "zoo.json").read_text())
-        rows.append((job.parent.parent.name, j["model"], j["probes"], j["seed"], j["minutes"],
-                     100 * j["test_accuracy"], j["test_size"], tr["steps"],
-                     zoo["recipe"]["steps"], zoo["dataset"]["counts"]))
+        counts = zoo["dataset"]["counts"]
+        rows.append((job.parent.parent.name, method, j["probes"], j["seed"], j["minutes"],
+                     100 * j["test_accuracy"], j["test_size"], " + ".join(steps),
+                     f"{counts['train']}/{counts['val']}/{counts['test']}",
+                     j.get("test_psnr")))
     lines = ["| dataset | model | K (probes) | seed | minutes | test accuracy % | test INRs | "
-             "steps (last stage) | zoo fit steps |", "|---|---|---|---|---|---|---|---|---|"]
+             "steps | zoo train/val/test | test PSNR of stage 1 (dB) |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
+        psnr = f"{r[9]:.2f}" if r[9] is not None else "–"
         lines.append(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]} | {r[4]:g} | **{r[5]:.2f}** | "
-                     f"{r[6]} | {r[7]} | {r[8]} |")
+                     f"{r[6]} | {r[7]} | {r[8]} | {psnr} |")
     text = "\n".join(lines) + "\n"
     (out / "probes_table.md").write_text(text)
     return text
