@@ -26,7 +26,7 @@ from torch import nn
 from dng.data import load_dataset, normalize_images
 from dng.zoo import FitRecipe, build_zoo
 from dng.zoo.fit import RECIPES
-from dng.zoo.build import default_workers
+from dng.zoo.parallel import default_workers
 from dng.zoo.siren import SirenSpec, grid_coords
 
 

@@ -28,7 +28,9 @@ def test_gpu_paper_script_rehearsal_on_cpu(tmp_path):
     for run in s["runs"]:
         assert {"model", "dataset", "steps", "steps_per_s", "test_accuracy", "minutes"} <= set(run)
         assert run["steps"] > 0
-    assert s["runs"][0]["test_accuracy"] is not None
+    enc = json.loads((out / "enc-metrics.json").read_text())  # the scored run came back too
+    assert s["runs"][0]["test_accuracy"] == enc["test_accuracy"]
+    assert enc["test_size"] == 64 and enc["steps"] == s["runs"][0]["steps"]
     assert [x["model"] for x in s["speed"]] == ["dng-encoder", "inr2jls"]
     ck = torch.load(out / "s1-last.pt", weights_only=True)
     assert all(v.dtype == torch.bfloat16 for v in ck["model"].values() if v.is_floating_point())

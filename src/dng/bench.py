@@ -15,11 +15,7 @@ path (the reference's inference computes the full autoencoder).
 from __future__ import annotations
 
 import copy
-import ctypes
-import json
-import os
 import statistics
-import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,6 +25,7 @@ import torch.nn.functional as F
 from torch.utils.flop_counter import FlopCounterMode
 
 from dng.device import synchronize
+from dng.memory import peak_memory
 from dng.models import INR2JLS, INR2JLSConfig, create
 from dng.models.encoder import EncoderConfig
 from dng.models.heads import INR2JLSClassifier
@@ -96,51 +93,6 @@ def _unfused(enc):
 
 # --------------------------------------------------------------------------- measurement
 
-class _Mallinfo2(ctypes.Structure):
-    _fields_ = [(n, ctypes.c_size_t) for n in ("arena", "ordblks", "smblks", "hblks", "hblkhd",
-                                               "usmblks", "fsmblks", "uordblks", "fordblks",
-                                               "keepcost")]
-
-
-def _heap_in_use() -> int:
-    """Bytes allocated through malloc and still in use (heap + mmapped blocks), glibc only."""
-    info = _LIBC.mallinfo2()
-    return int(info.uordblks + info.hblkhd)
-
-
-try:
-    _LIBC = ctypes.CDLL("libc.so.6")
-    _LIBC.mallinfo2.restype = _Mallinfo2
-    _heap_in_use()
-except (OSError, AttributeError):  # not glibc: fall back to the resident set size
-    def _heap_in_use() -> int:  # noqa: F811
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
-class _PeakHeap:
-    """Peak bytes in use above the starting level, sampled every 0.2 ms (CPU)."""
-
-    def __init__(self):
-        self.peak = 0
-        self._stop = threading.Event()
-
-    def __enter__(self):
-        self.base = _heap_in_use()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-        return self
-
-    def _run(self):
-        while not self._stop.is_set():
-            self.peak = max(self.peak, _heap_in_use() - self.base)
-            time.sleep(0.0002)
-
-    def __exit__(self, *a):
-        self._stop.set()
-        self.thread.join()
-
-
 def time_fn(fn, device, repeats: int, warmup: int = 2) -> float:
     for _ in range(warmup):
         fn()
@@ -152,19 +104,6 @@ def time_fn(fn, device, repeats: int, warmup: int = 2) -> float:
         synchronize(device)
         times.append(time.perf_counter() - t)
     return statistics.median(times)
-
-
-def peak_memory(fn, device) -> float:
-    """MiB above the starting level while ``fn`` runs."""
-    if torch.device(device).type == "cuda":
-        torch.cuda.reset_peak_memory_stats()
-        base = torch.cuda.memory_allocated()
-        fn()
-        torch.cuda.synchronize()
-        return (torch.cuda.max_memory_allocated() - base) / 2**20
-    with _PeakHeap() as m:
-        fn()
-    return m.peak / 2**20
 
 
 def matmul_peak(device, dtype=torch.float32) -> float:
@@ -327,40 +266,3 @@ def markdown(result: dict) -> str:
     for r in result["_rows"]:
         lines.append("| " + " | ".join(r.cells()) + " |")
     return "\n".join(lines)
-
-
-ALL = ["encoder", "inr2jls", "classify", "dng-encoder", "ng-gnn", "mlp"]
-
-
-def cmd_bench(args) -> None:
-    import sys
-
-    from dng.device import resolve_device
-    from dng.errors import ConfigError
-
-    models = args.models.split(",") if args.models else ALL
-    unknown = [m for m in models if m not in ALL]
-    if unknown:
-        raise ConfigError(f"unknown bench model(s) {', '.join(unknown)} (choose {', '.join(ALL)})")
-    args.device = str(resolve_device(args.device))
-    res = run_bench(models, args.shape, args.device, args.repeats, not args.no_train,
-                    not args.no_reference, args.compile, args.bf16)
-    print(markdown(res))
-    print(f"\nreproduce: dng bench {' '.join(sys.argv[2:])}")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump({k: v for k, v in res.items() if k != "_rows"}, f, indent=2)
-
-
-def register(sub) -> None:
-    b = sub.add_parser("bench", help="speed/FLOPs/memory table of the models")
-    b.add_argument("--models", help=f"comma list of {','.join(ALL)} (default all)")
-    b.add_argument("--shape", default="mnist", help="mnist | cifar | sizes like 2,32,32,1")
-    b.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N, mps or auto")
-    b.add_argument("--repeats", type=int, default=5)
-    b.add_argument("--no-train", action="store_true", help="skip training-throughput columns")
-    b.add_argument("--no-reference", action="store_true", help="skip reference-structure rows")
-    b.add_argument("--compile", action="store_true", help="torch.compile the models")
-    b.add_argument("--bf16", action="store_true", help="bf16 autocast")
-    b.add_argument("--json", help="also write the results as JSON")
-    b.set_defaults(fn=cmd_bench)

@@ -12,7 +12,8 @@ from dng.data.datasets import normalize_images
 from dng.eval import evaluate_run
 from dng.train import STAGE1, STAGE2, TrainConfig, train
 from dng.zoo import FitRecipe, Zoo, build_zoo, limit_per_split
-from dng.zoo.build import default_workers, plan_units
+from dng.zoo.build import plan_units
+from dng.zoo.parallel import default_workers
 
 # Paper Table 1 (test accuracy %, their numbers, GPU, full budget).
 PAPER = {

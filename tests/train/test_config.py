@@ -113,7 +113,7 @@ def test_registry_builds_what_training_builds(zoo, model, preset):
 def test_every_config_field_has_a_flag_with_help():
     import dataclasses
 
-    from dng.train.config import HELP
+    from dng.train.presets import HELP
 
     parser = build_parser()
     train_parser = parser._subparsers._group_actions[0].choices["train"]

@@ -81,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     _device_arg(r)
     r.set_defaults(fn=cmd_reproduce)
 
-    from dng.bench import register as register_bench
+    from dng.cli.bench import register as register_bench
     register_bench(sub)
     return p
 

@@ -21,7 +21,8 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
     ``batch_size``; booleans as ``--x/--no-x``), default "not given"."""
     import dataclasses
 
-    from dng.train.config import HELP, TrainConfig
+    from dng.train.config import TrainConfig
+    from dng.train.presets import HELP
 
     for f in dataclasses.fields(TrainConfig):
         names = [f"--{f.name.replace('_', '-')}", *FLAG_ALIASES.get(f.name, [])]

@@ -15,7 +15,8 @@ def cmd_fit(args) -> None:
     from dng.device import resolve_device
     from dng.zoo import FitRecipe, SirenSpec, build_zoo, limit_per_split
     from dng.pipeline import fit_progress
-    from dng.zoo.build import default_workers, plan_units
+    from dng.zoo.build import plan_units
+    from dng.zoo.parallel import default_workers
 
     dev = resolve_device(args.device)  # a bad --device fails before any output
     if args.chunk is None:  # the chunk does not change the zoo (format 2), only the speed

@@ -25,7 +25,6 @@ from dng.weights import MLPWeights
 
 def _nfn():
     try:
-        import nfn  # noqa: F401
         from nfn import common, layers
     except ImportError:
         raise ConfigError('the nfn baseline needs the nfn package: pip install "dng[baselines]"'

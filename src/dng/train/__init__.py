@@ -1,7 +1,8 @@
 """Training jobs: INR2JLS stage 1 (reconstruction), stage 2 (latent classifier) and the direct
 classifiers (``dng-encoder``, ``ng-gnn``, ``mlp``).
 
-``config`` (what a run is, presets, YAML/override loading) → ``checkpoint`` (model through the
+``presets`` (model names, presets and field help: data) → ``config`` (what a run is,
+YAML/override loading) → ``checkpoint`` (model through the
 registry, run files) → ``loop`` (:func:`train`); ``dng.distributed`` (torchrun/DDP) and
 ``loggers`` (CSV, TensorBoard, W&B) serve the loop.
 """
@@ -10,8 +11,9 @@ from dng.metrics import evaluate as evaluate_split
 from dng.metrics import predictions, recon_errors, recon_mse
 from dng.train.checkpoint import (CKPT_VERSION, build_model, load_config, load_run_model,
                                   model_kwargs, views_for)
-from dng.train.config import (CLASSIFIERS, INR2INR_MODEL, MODELS, PRESETS, STAGE1,
-                              STAGE1_MODELS, STAGE2, TrainConfig, load_config_layers)
+from dng.train.config import TrainConfig, load_config_layers
+from dng.train.presets import (CLASSIFIERS, INR2INR_MODEL, MODELS, PRESETS, STAGE1, STAGE1_MODELS,
+                               STAGE2)
 from dng.train.loop import eval_batch_size, train, validation_subset
 
 

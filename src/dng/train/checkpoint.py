@@ -14,7 +14,8 @@ import torch
 from dng.errors import ConfigError, DNGError
 from dng.io import atomic_torch_save
 from dng.models import create
-from dng.train.config import (INR2INR_MODEL, STAGE1, STAGE2, TrainConfig, load_run_config)
+from dng.train.config import TrainConfig, load_run_config
+from dng.train.presets import INR2INR_MODEL, STAGE1, STAGE2
 from dng.zoo import Zoo
 
 CKPT_VERSION = 1

@@ -24,7 +24,8 @@ from dng.io import DirLock, atomic_write_json
 from dng.metrics import evaluate, metric_name, objective
 from dng import distributed
 from dng.train.checkpoint import build_model, read_checkpoint, save_checkpoint
-from dng.train.config import STAGE1_MODELS, TrainConfig, save_config
+from dng.train.config import TrainConfig, save_config
+from dng.train.presets import STAGE1_MODELS
 from dng.train.loggers import RunLogger
 from dng.zoo import Zoo
 

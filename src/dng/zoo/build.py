@@ -24,6 +24,7 @@ from dng.errors import ZooError
 from dng.io import DirLock, atomic_write_json
 from dng.weights import MLPWeights
 from dng.zoo.fit import FitRecipe, fit_sirens
+from dng.zoo.parallel import fit_ranks, merge_rank_entries, worker_init
 from dng.zoo.siren import SirenSpec, init_siren
 from dng.zoo.store import (FORMAT, VERSION, Zoo, split_stats,
                            write_images, write_shard)
@@ -85,36 +86,9 @@ def _fit_shard(targets_u8: torch.Tensor, spec: SirenSpec, recipe: FitRecipe, see
     return MLPWeights.cat(parts), torch.cat(psnrs).float()
 
 
-def _worker_init(parent: int | None = None) -> None:
-    torch.set_num_threads(1)
-    _die_with_parent()
-    if parent is not None and os.getppid() != parent:  # the parent died while we started
-        os._exit(1)
-
-
-def _die_with_parent() -> None:
-    """Linux: a fitting worker gets SIGKILL when its parent dies (``kill -9`` of ``dng fit``
-    must not leave workers fitting shards nobody will store)."""
-    import ctypes
-    import signal
-    import sys
-
-    if sys.platform.startswith("linux"):
-        try:
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        except OSError:
-            pass
-
-
 def _worker_fit(args):
     weights, psnr = _fit_shard(*args)
     return weights.weights, weights.biases, psnr
-
-
-def default_workers() -> int:
-    """One single-threaded process per core: small batched matmuls and sines scale better
-    across processes than across threads of one process (see benchmarks/RESULTS.md)."""
-    return max(1, min(os.cpu_count() or 1, 8))
 
 
 def build_zoo(images: ImageSet, out: str | Path, spec: SirenSpec | None = None,
@@ -176,7 +150,7 @@ def _build_zoo(images: ImageSet, out: Path, spec: SirenSpec | None, recipe: FitR
                     "image_shape": [C, H, W], "counts": images.counts()},
     }
     mpath = out / "zoo.json"
-    ranks = _fit_ranks(dev)
+    ranks = fit_ranks(dev)
     if ranks.distributed and not ranks.main:
         ranks.barrier()  # rank 0 checks or creates the manifest and the images first
     if mpath.exists():
@@ -211,7 +185,7 @@ def _build_zoo(images: ImageSet, out: Path, spec: SirenSpec | None, recipe: FitR
         manifest["images"] = write_images(out, images)
         atomic_write_json(mpath, manifest)
     if ranks.distributed and ranks.main:
-        _merge_rank_entries(out, manifest)  # shards of a killed multi-process run
+        merge_rank_entries(out, manifest)  # shards of a killed multi-process run
         atomic_write_json(mpath, manifest)
         ranks.barrier()
 
@@ -255,7 +229,7 @@ def _build_zoo(images: ImageSet, out: Path, spec: SirenSpec | None, recipe: FitR
 
         t0 = time.perf_counter()
         with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"),
-                                 initializer=_worker_init, initargs=(os.getpid(),)) as pool:
+                                 initializer=worker_init, initargs=(os.getpid(),)) as pool:
             futures = {pool.submit(_worker_fit, shard_args(sh)): sh for sh in todo}
             for fut in as_completed(futures):
                 ws, bs, psnr = fut.result()
@@ -271,7 +245,7 @@ def _build_zoo(images: ImageSet, out: Path, spec: SirenSpec | None, recipe: FitR
         if not ranks.main:
             ranks.barrier()  # rank 0 finalises
             return Zoo(out)
-        _merge_rank_entries(out, manifest)
+        merge_rank_entries(out, manifest)
         if len(manifest["shards"]) != num_shards:
             raise ZooError(f"{out}: {num_shards - len(manifest['shards'])} shards missing "
                            "after the multi-process fit; rerun the same command")
@@ -290,16 +264,6 @@ def _build_zoo(images: ImageSet, out: Path, spec: SirenSpec | None, recipe: FitR
     return zoo
 
 
-def _fit_ranks(dev: torch.device):
-    """Under torchrun, this process's ranks (joined to a gloo group for barriers)."""
-    from dng.distributed import init, ranks_from_env
-
-    ranks = ranks_from_env()
-    if ranks.distributed:
-        init(ranks, torch.device("cpu") if dev.type != "cuda" else ranks.device(dev))
-    return ranks
-
-
 def _drop_bad_shards(out: Path, manifest: dict) -> list[str]:
     """Remove from the manifest the shards whose file is missing, of another size or of
     another sha256 (they are fitted again); returns their names."""
@@ -312,16 +276,3 @@ def _drop_bad_shards(out: Path, manifest: dict) -> list[str]:
     if bad:
         manifest["shards"] = [s for s in manifest["shards"] if s["file"] not in bad]
     return bad
-
-
-def _merge_rank_entries(out: Path, manifest: dict) -> None:
-    """Move the shard entries that ranks wrote beside their shards into the manifest."""
-    for side in sorted((out / "shards").glob("*.entry.json")):
-        entry = json.loads(side.read_text())
-        seconds = entry.pop("seconds", 0.0)
-        if (out / entry["file"]).is_file():
-            manifest["shards"] = [s for s in manifest["shards"] if s["file"] != entry["file"]]
-            manifest["shards"].append(entry)
-            manifest["fit_seconds"] += seconds
-        side.unlink()
-    manifest["shards"].sort(key=lambda s: s["file"])

@@ -1,0 +1,43 @@
+"""`dng bench`: parses and calls :func:`dng.bench.run_bench`."""
+
+from __future__ import annotations
+
+import json
+
+from dng.bench import markdown, run_bench
+
+ALL = ["encoder", "inr2jls", "classify", "dng-encoder", "ng-gnn", "mlp"]
+
+
+def cmd_bench(args) -> None:
+    import sys
+
+    from dng.device import resolve_device
+    from dng.errors import ConfigError
+
+    models = args.models.split(",") if args.models else ALL
+    unknown = [m for m in models if m not in ALL]
+    if unknown:
+        raise ConfigError(f"unknown bench model(s) {', '.join(unknown)} (choose {', '.join(ALL)})")
+    args.device = str(resolve_device(args.device))
+    res = run_bench(models, args.shape, args.device, args.repeats, not args.no_train,
+                    not args.no_reference, args.compile, args.bf16)
+    print(markdown(res))
+    print(f"\nreproduce: dng bench {' '.join(sys.argv[2:])}")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({k: v for k, v in res.items() if k != "_rows"}, f, indent=2)
+
+
+def register(sub) -> None:
+    b = sub.add_parser("bench", help="speed/FLOPs/memory table of the models")
+    b.add_argument("--models", help=f"comma list of {','.join(ALL)} (default all)")
+    b.add_argument("--shape", default="mnist", help="mnist | cifar | sizes like 2,32,32,1")
+    b.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N, mps or auto")
+    b.add_argument("--repeats", type=int, default=5)
+    b.add_argument("--no-train", action="store_true", help="skip training-throughput columns")
+    b.add_argument("--no-reference", action="store_true", help="skip reference-structure rows")
+    b.add_argument("--compile", action="store_true", help="torch.compile the models")
+    b.add_argument("--bf16", action="store_true", help="bf16 autocast")
+    b.add_argument("--json", help="also write the results as JSON")
+    b.set_defaults(fn=cmd_bench)
