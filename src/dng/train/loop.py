@@ -225,12 +225,12 @@ def train(zoo_dir: str | Path, out: str | Path, cfg: TrainConfig, resume: bool =
                                           "train/inr_per_s": rate, f"val/{name}": m[name]})
                     if cfg.model in STAGE1_MODELS:
                         _log_reconstructions(logger, net, val_data, step, dev)
+                    weights = checkpoint_state(net, cfg)  # once for both files
                     if objective(m) > best:
                         best, best_metrics = objective(m), {**m, "step": step}
-                        save_checkpoint(out / "best.pt", model=checkpoint_state(net, cfg),
-                                        step=step)
+                        save_checkpoint(out / "best.pt", model=weights, step=step)
                     small = cfg.checkpoint_dtype == "bf16"  # weights only: no optimizer state
-                    save_checkpoint(out / "last.pt", model=checkpoint_state(net, cfg),
+                    save_checkpoint(out / "last.pt", model=weights,
                                     **({} if small else {"optimizer": opt.state_dict()}),
                                     step=step, best=best,
                                     best_metrics=json.dumps(best_metrics),
