@@ -49,7 +49,7 @@ def test_train_and_eval_cli(tmp_path, capsys):
     zoo = tmp_path / "zoo"
     main(["fit", "--dataset", "digits", "--out", str(zoo), "--limit", "8", "--steps", "3"])
     run = tmp_path / "run"
-    assert main(["train", "--zoo", str(zoo), "--model", "ng-gnn", "--out", str(run),
+    assert main(["train", "--zoo", str(zoo), "--model", "ng-gnn-lite", "--out", str(run),
                  "--steps", "3", "--set", "hidden=16", "--set", "eval_every=2", "--eval"]) == 0
     m = json.loads((run / "metrics.json").read_text())
     assert m["steps"] == 3 and m["test_size"] == 8

@@ -132,6 +132,9 @@ class MLPWeights:
 
     def to(self, device: torch.device | str | None = None, dtype: torch.dtype | None = None,
            non_blocking: bool = False) -> "MLPWeights":
+        """Move and/or cast every tensor; like ``Tensor.to``, ``.to(torch.float64)`` casts."""
+        if isinstance(device, torch.dtype):
+            device, dtype = None, device
         return self.map(lambda t: t.to(device=device, dtype=dtype, non_blocking=non_blocking))
 
     def __getitem__(self, index) -> "MLPWeights":

@@ -24,7 +24,7 @@ def _build(name):
         return create(name, SIZES, num_classes=3, image_shape=(1, 8, 8), latent_dim=8, **small)
     if name == "dng-encoder":
         return create(name, SIZES, num_classes=3, **small)
-    if name == "ng-gnn":
+    if name in ("ng-gnn", "ng-gnn-lite"):
         return create(name, SIZES, num_classes=3, hidden=16, fourier_dim=8)
     return create(name, SIZES, num_classes=3, hidden=16)
 

@@ -56,9 +56,9 @@ def test_dng_encoder_classifier_invariant(sizes):
 
 
 @pytest.mark.parametrize("sizes", SHAPES)
-def test_ng_gnn_invariant(sizes):
+def test_ng_gnn_lite_invariant(sizes):
     torch.manual_seed(0)
-    _check(create("ng-gnn", sizes, num_classes=5, hidden=16, fourier_dim=8), sizes,
+    _check(create("ng-gnn-lite", sizes, num_classes=5, hidden=16, fourier_dim=8), sizes,
            lambda m, w: m(w))
 
 
@@ -92,7 +92,7 @@ def test_inr2jls_invariant_with_probes(sizes):
 
 
 @pytest.mark.parametrize("sizes", SHAPES)
-def test_ng_gnn_invariant_with_probes(sizes):
+def test_ng_gnn_lite_invariant_with_probes(sizes):
     torch.manual_seed(0)
-    _check(create("ng-gnn", sizes, num_classes=5, hidden=16, fourier_dim=8, probes=8).double(),
+    _check(create("ng-gnn-lite", sizes, num_classes=5, hidden=16, fourier_dim=8, probes=8).double(),
            sizes, lambda m, w: m(w), dtype=torch.float64)

@@ -94,9 +94,12 @@ def test_registry_builds_what_training_builds(zoo, model, preset):
     a, b = trained.state_dict(), direct.state_dict()
     assert a.keys() == b.keys()
     assert all(torch.equal(a[k], b[k]) for k in a)
-    if model == "ng-gnn":
+    if model == "ng-gnn-lite":
         assert trained.node_in.out_features == cfg.hidden
         assert trained.fourier.fourier_dim == cfg.fourier_dim
+    if model == "ng-gnn":
+        assert trained.node_in.out_features == cfg.hidden
+        assert trained.node_fourier.beta.shape[1] == cfg.fourier_dim
     if model == "mlp":
         assert trained.net[0].out_features == cfg.hidden
     if model == "dng-encoder":
@@ -106,7 +109,11 @@ def test_registry_builds_what_training_builds(zoo, model, preset):
         assert all(m.p == 0.1 for m in changed.head.modules()
                    if isinstance(m, torch.nn.Dropout))  # --set dropout is honoured
         assert trained.encoder.dropout.p == cfg.encoder_dropout == 0.5  # as before the refactor
-    if model in ("dng-encoder", "ng-gnn", "inr2jls"):
+    if model in ("dng-encoder", "ng-gnn-lite", "inr2jls"):
+        assert cfg.probes == (64 if preset == "cpu" else 0)
+    if model == "ng-gnn":  # the paper preset is the published NG-GNN's own training
+        assert (preset != "paper" or (cfg.amsgrad, cfg.grad_clip, cfg.lr, cfg.batch_size)
+                == (True, 10.0, 1e-3, 128))
         assert cfg.probes == (64 if preset == "cpu" else 0)
 
 

@@ -81,7 +81,7 @@ def test_resume_cannot_change_the_model(zoo_dir, tmp_path, capsys):
     run = tmp_path / "r"
     assert main(["train", "--zoo", str(zoo_dir), "--out", str(run), "--model", "mlp",
                  "--steps", "2", "--device", "cpu"]) == 0
-    assert main(["train", "--zoo", str(zoo_dir), "--out", str(run), "--model", "ng-gnn",
+    assert main(["train", "--zoo", str(zoo_dir), "--out", str(run), "--model", "ng-gnn-lite",
                  "--resume", "--device", "cpu"]) == 2
     assert "cannot make it ng-gnn" in capsys.readouterr().err
     assert train  # the library entry point stays importable from dng.train

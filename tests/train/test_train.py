@@ -27,7 +27,7 @@ def cfg(model, **kw):
     return TrainConfig.preset_config("cpu", model).override({**TINY, **kw})
 
 
-@pytest.mark.parametrize("model", ["dng-encoder", "ng-gnn", "mlp"])
+@pytest.mark.parametrize("model", ["dng-encoder", "ng-gnn-lite", "mlp"])
 def test_direct_classifiers(zoo_dir, tmp_path, model):
     res = train(zoo_dir, tmp_path / "run", cfg(model, steps="6"), progress=False)
     assert res["steps"] == 6 and res["best_val"]["step"] in (3, 6)

@@ -13,7 +13,8 @@ from dng.cli.common import NONNEG_INT, POS_FLOAT, POS_INT, _device_arg, _number
 def cmd_fit(args) -> None:
     from dng.data import load_dataset
     from dng.device import resolve_device
-    from dng.zoo import FitRecipe, SirenSpec, build_zoo, limit_per_split
+    from dng.zoo import FitRecipe, build_zoo, limit_per_split
+    from dng.zoo.fit import recipe_spec
     from dng.pipeline import fit_progress
     from dng.zoo.build import plan_units
     from dng.zoo.parallel import default_workers
@@ -22,7 +23,7 @@ def cmd_fit(args) -> None:
     if args.chunk is None:  # the chunk does not change the zoo (format 2), only the speed
         args.chunk = 1024 if dev.type == "cuda" else 32
     images = limit_per_split(load_dataset(args.dataset, args.data_dir), args.limit)
-    spec = SirenSpec.for_image(images.image_shape[0], tuple(args.hidden), args.omega)
+    spec = recipe_spec(args.recipe, images.image_shape[0], tuple(args.hidden), args.omega)
     recipe = FitRecipe.named(args.recipe, steps=args.steps, lr=args.lr, schedule=args.schedule,
                              chunk=args.chunk)
     args.workers = args.workers or default_workers()
@@ -52,7 +53,7 @@ def cmd_zoo_info(args) -> None:
 
         a = zoo.arrays() if args.split == "all" else zoo.load(args.split, max_copy=None)
         ref = None if args.reference == "none" else args.reference
-        report = compare(layer_stats(a.weights), zoo.spec.layer_sizes, ref)
+        report = compare(layer_stats(a.weights), zoo.spec.layer_sizes, ref, zoo.spec.init)
         if args.json:
             print(json.dumps(report, indent=2))
             return
@@ -118,8 +119,10 @@ def _fit_args(f) -> None:
     f.add_argument("--data-dir", help="directory with the dataset files (else $DNG_DATA_DIR, "
                    "else download into $DNG_HOME)")
     f.add_argument("--out", required=True, help="zoo directory")
-    f.add_argument("--recipe", default="nfn", choices=["nfn", "reference", "fast"],
+    f.add_argument("--recipe", default="nfn", choices=["nfn", "reference", "dwsnets", "fast"],
                    help="nfn (= reference): the paper's zoo (300 steps, lr 1e-3, constant); "
+                        "dwsnets: the DWSNets / neural-graphs INRs (hidden-style init, zero "
+                        "biases, output + 0.5, images in [0, 1]); "
                         "fast: 70 steps, lr 1.2e-2, cosine — 4x quicker, not the paper's data, "
                         "much harder to classify")
     f.add_argument("--steps", type=POS_INT, help="override the recipe's steps")

@@ -10,7 +10,8 @@ An MLP ``n_0 → n_1 → … → n_L`` has neurons as nodes and weights as edges
   ``(B, N, 1)`` (biases; 0 for the input neurons) with ``N = Σ n_l`` and the same weight blocks,
   each block connecting node ranges ``[off_l, off_l + n_l)`` → ``[off_{l+1}, …)``.
 
-Both are views over dense batched tensors; no index lists, no per-edge Python.
+Both are views over dense batched tensors, no per-edge Python; :func:`edge_index` and
+:func:`edge_values` give the static graph as an edge list (PyTorch Geometric's layout).
 """
 
 from __future__ import annotations
@@ -67,4 +68,25 @@ def static_graph(weights: MLPWeights) -> StaticGraph:
     return StaticGraph(nodes, weights.weights, tuple(offsets[:-1]), sizes)
 
 
-__all__ = ["Snapshot", "StaticGraph", "dynamic_graph", "static_graph"]
+def edge_index(layer_sizes, device=None) -> torch.Tensor:
+    """``(2, E)`` source/target node indices of the static graph's ``E = Σ n_l n_{l+1}``
+    edges, block by block, each block in the row-major order of ``W_l`` (target, source):
+    edge ``k`` carries ``edge_values(weights)[:, k]``."""
+    sizes = [int(n) for n in layer_sizes]
+    off = [0]
+    for n in sizes:
+        off.append(off[-1] + n)
+    parts = []
+    for l in range(len(sizes) - 1):
+        t, s = torch.meshgrid(torch.arange(sizes[l + 1]), torch.arange(sizes[l]), indexing="ij")
+        parts.append(torch.stack([s.flatten() + off[l], t.flatten() + off[l + 1]]))
+    return torch.cat(parts, dim=1).to(device)
+
+
+def edge_values(weights: MLPWeights) -> torch.Tensor:
+    """``(B, E)``: every weight, in the edge order of :func:`edge_index`."""
+    return torch.cat([w.flatten(1) for w in weights.weights], dim=1)
+
+
+__all__ = ["Snapshot", "StaticGraph", "dynamic_graph", "edge_index", "edge_values",
+           "static_graph"]

@@ -14,7 +14,8 @@ from typing import Callable
 from torch import nn
 
 from dng.errors import ShapeError
-from dng.models.baselines import MLPClassifier, NGGNN
+from dng.models.baselines import MLPClassifier, NGGNNLite
+from dng.models.ng_gnn import NGGNN
 from dng.models.encoder import DNGEncoder, DNGLayer, EncoderConfig
 from dng.models.heads import EncoderClassifier, INR2JLSClassifier, LatentClassifier
 from dng.models.inr2jls import (INR2JLS, ConvDecoder, INR2JLSConfig, LatentGenerator,
@@ -77,6 +78,7 @@ MODELS: dict[str, Callable[..., nn.Module]] = {
     "inr2inr": _inr2inr,
     "dng-encoder": _dng_encoder,
     "ng-gnn": lambda mlp_shape, num_classes, **c: NGGNN(mlp_shape, num_classes, **c),
+    "ng-gnn-lite": lambda mlp_shape, num_classes, **c: NGGNNLite(mlp_shape, num_classes, **c),
     "mlp": lambda mlp_shape, num_classes, **c: MLPClassifier(mlp_shape, num_classes, **c),
     "nfn": lambda mlp_shape, num_classes, **c: _nfn_classifier(mlp_shape, num_classes, **c),
 }
@@ -107,5 +109,5 @@ def create(name: str, mlp_shape, **config) -> nn.Module:
 
 __all__ = ["ConvDecoder", "DNGEncoder", "DNGLayer", "EncoderClassifier", "EncoderConfig",
            "FourierFeatures", "GRUCell", "INR2INR", "INR2JLS", "INR2JLSClassifier", "INR2JLSConfig",
-           "LatentClassifier", "LatentGenerator", "MLPClassifier", "MODELS", "NGGNN",
+           "LatentClassifier", "LatentGenerator", "MLPClassifier", "MODELS", "NGGNN", "NGGNNLite",
            "ReLURNNCell", "ReadoutClassifier", "available", "create", "image_views", "tokens_to_maps"]

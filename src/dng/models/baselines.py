@@ -1,5 +1,6 @@
-"""Baselines: a message-passing network over the *static* neural graph, and an MLP on
-flattened weights."""
+"""Baselines without optional dependencies: NG-GNN-lite, a small message-passing network over
+the *static* neural graph (ours; NG-GNN as published is :mod:`dng.models.ng_gnn`), and an MLP
+on flattened weights."""
 
 from __future__ import annotations
 
@@ -57,8 +58,9 @@ class NGLayer(nn.Module):
         return h, new_edges
 
 
-class NGGNN(nn.Module):
-    """Static-graph GNN classifier (NG-GNN baseline).
+class NGGNNLite(nn.Module):
+    """Static-graph GNN classifier in the spirit of NG-GNN (``ng-gnn-lite``): dense per-layer
+    blocks, no PyG.
 
     Node inputs: Fourier features of the bias (0 for inputs) + a learned embedding per layer,
     and per *ordered* neuron for the input and output layers; edge inputs: Fourier features

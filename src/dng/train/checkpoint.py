@@ -30,10 +30,11 @@ MODEL_FIELDS = {
     STAGE2: ("dropout",),
     "dng-encoder": (*ENCODER_FIELDS, "hidden", "dropout", "encoder_dropout"),
     "ng-gnn": ("hidden", "fourier_dim", "fourier_scale", "dropout", "probes", "probe_mode"),
+    "ng-gnn-lite": ("hidden", "fourier_dim", "fourier_scale", "dropout", "probes", "probe_mode"),
     "mlp": ("hidden", "dropout"),
     "nfn": ("hidden", "dropout"),
 }
-PROBE_MODELS = (STAGE1, INR2INR_MODEL, "dng-encoder", "ng-gnn")
+PROBE_MODELS = (STAGE1, INR2INR_MODEL, "dng-encoder", "ng-gnn", "ng-gnn-lite")
 
 
 def views_for(cfg: TrainConfig) -> int:

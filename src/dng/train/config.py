@@ -30,6 +30,8 @@ class TrainConfig:
     lr: float = 1e-4
     weight_decay: float = 0.0
     optimizer: str = "adam"  # adam | adamw
+    amsgrad: bool = False  # the AMSGrad variant of Adam(W)
+    grad_clip: float = 0.0  # clip the gradients' global norm to this (0: no clipping)
     warmup_base: float = 0.5  # lr factor min(1, base + inc·k), k bumped every `warmup_every`
     warmup_inc: float = 0.05
     warmup_every: int = 1000
@@ -102,6 +104,8 @@ class TrainConfig:
                 bad(f, "must be a positive number")
         if not (0 <= self.weight_decay < float("inf")):
             bad("weight_decay", "must be >= 0")
+        if not (0 <= self.grad_clip < float("inf")):
+            bad("grad_clip", "must be >= 0 (0: no clipping)")
         for f in ("dropout", "encoder_dropout"):
             if not (0 <= getattr(self, f) < 1):
                 bad(f, "must be in [0, 1)")

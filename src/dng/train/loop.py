@@ -76,7 +76,8 @@ def make_optimizer(cfg: TrainConfig, params, device: torch.device) -> torch.opti
     """Adam(W); on CUDA the fused implementation (one kernel for all parameters)."""
     opt_cls = torch.optim.AdamW if cfg.optimizer == "adamw" else torch.optim.Adam
     fused = {"fused": True} if device.type == "cuda" else {}
-    return opt_cls(params, lr=cfg.lr, weight_decay=cfg.weight_decay, **fused)
+    return opt_cls(params, lr=cfg.lr, weight_decay=cfg.weight_decay, amsgrad=cfg.amsgrad,
+                   **fused)
 
 
 def speed_settings(cfg: TrainConfig, dev: torch.device):
@@ -128,6 +129,8 @@ def train(zoo_dir: str | Path, out: str | Path, cfg: TrainConfig, resume: bool =
     created = distributed.init(ranks, dev)
     torch.manual_seed(cfg.seed)
     net = build_model(cfg, zoo).to(dev)
+    if hasattr(net, "set_input_stats"):  # per-layer normalisation from the train split
+        net.set_input_stats(train_data.weights.to(dev))  # (a resumed run loads its own)
     params = [p for p in net.parameters() if p.requires_grad]
     opt = make_optimizer(cfg, params, dev)
     autocast = speed_settings(cfg, dev)
@@ -199,6 +202,8 @@ def train(zoo_dir: str | Path, out: str | Path, cfg: TrainConfig, resume: bool =
                 loss = loss_fn(model, cfg, w, y, u8)
             opt.zero_grad(set_to_none=True)
             loss.backward()
+            if cfg.grad_clip:
+                torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
             opt.step()
             step += 1
             seen_log += cfg.batch_size

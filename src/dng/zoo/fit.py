@@ -11,7 +11,7 @@ exactly the one it would get alone. Two things make this fast on a CPU:
 * **Hand-written backward** with batched matmuls (no autograd graph), and PyTorch's fused Adam
   over the stacked tensors.
 
-Two named recipes (:data:`RECIPES`). ``reference`` — the default — is the reference
+Named recipes (:data:`RECIPES`). ``nfn`` (alias ``reference``) — the default — is the reference
 implementation's (Adam, lr 1e-3, 300 full-batch steps, constant; FORMAT.md §1): 37.6 dB mean
 PSNR on MNIST. ``fast`` (lr 1.2e-2 with cosine decay, 70 steps) reaches 43.5 dB in a quarter
 of the time, but its weights are much harder to classify: on MNIST the DNG-Encoder stays at
@@ -37,7 +37,18 @@ RECIPES = {
     "nfn": {"steps": 300, "lr": 1e-3, "schedule": "constant"},
     "reference": {"steps": 300, "lr": 1e-3, "schedule": "constant"},  # = nfn (older name)
     "fast": {"steps": 70, "lr": 1.2e-2, "schedule": "cosine"},
+    # `dwsnets`: the DWSNets / neural-graphs MNIST INRs (their fitting schedule is not
+    # published; this one reproduces their statistics, benchmarks/dwsnets_recipe.py)
+    "dwsnets": {"steps": 300, "lr": 1e-3, "schedule": "constant"},
 }
+# recipes whose INRs differ from the SIREN of the paper (init, output range)
+RECIPE_INRS = {"dwsnets": {"init": "dwsnets", "output_offset": 0.5, "image_range": (0.0, 1.0)}}
+
+
+def recipe_spec(name: str, channels: int, hidden: tuple[int, ...] = (32, 32),
+                omega: float = 30.0) -> SirenSpec:
+    """The SIREN that recipe ``name`` fits: 2 → hidden → ``channels``, ω0 = ``omega``."""
+    return SirenSpec(2, tuple(hidden), channels, omega, omega, **RECIPE_INRS.get(name, {}))
 
 
 @dataclass
@@ -52,7 +63,7 @@ class FitRecipe:
 
     @classmethod
     def named(cls, name: str, **overrides) -> "FitRecipe":
-        """Recipe ``name`` (``reference`` or ``fast``); overrides that are ``None`` are ignored."""
+        """Recipe ``name`` (one of :data:`RECIPES`); overrides that are ``None`` are ignored."""
         if name not in RECIPES:
             raise ShapeError(f"unknown fit recipe {name!r} ({' or '.join(RECIPES)})")
         return cls(**{**RECIPES[name], **{k: v for k, v in overrides.items() if v is not None}})
@@ -89,7 +100,9 @@ class _SirenProblem:
             raise ShapeError(f"images have {C} channels but the SIREN outputs {spec.out_features}")
         self.spec, self.H, self.W, self.C = spec, H, W, C
         self.ys, self.xs = grid_axes(H, W, targets.device, targets.dtype)
-        self.y = targets.permute(0, 2, 3, 1).reshape(B, H * W, C)
+        self.y = spec.raw_targets(targets).permute(0, 2, 3, 1).reshape(B, H * W, C)
+        lo, hi = spec.image_range
+        self.unit = (2.0 / (hi - lo)) ** 2  # raw squared error → squared error in [-1, 1]
         self.scale = 2.0 / (H * W * C)  # d mean-squared-error / d output
 
     def loss_and_grads(self, ws: list[torch.Tensor], bs: list[torch.Tensor]):
@@ -112,7 +125,7 @@ class _SirenProblem:
             cos_.append(a.cos_())
         out = torch.bmm(h, ws[-1].transpose(1, 2)).add_(bs[-1][:, None, :])
         r = out.sub_(self.y)
-        mse = r.pow(2).mean((1, 2))
+        mse = r.pow(2).mean((1, 2)) * self.unit  # in [-1, 1] units, as PSNR expects
         g = r.mul_(self.scale)  # d loss / d out
         gw, gb = [None] * len(ws), [None] * len(ws)
         for l in range(len(ws) - 1, 0, -1):
@@ -135,7 +148,9 @@ def fit_sirens(targets: torch.Tensor, spec: SirenSpec, recipe: FitRecipe | None 
 
     Args:
         targets: float ``(B, C, H, W)`` in [-1, 1].
-        spec: the SIREN shape (``spec.out_features == C``).
+        spec: the SIREN shape (``spec.out_features == C``); with an ``output_offset`` or
+            another ``image_range`` the INR is fitted to the image in that range (DWSNets:
+            ``last Linear + 0.5`` = the image in [0, 1]), and the PSNR is the same either way.
         recipe: steps, learning rate, schedule.
         generator: random source for the initialisations (one draw per INR).
         init: start from these weights instead of a fresh SIREN init.

@@ -23,6 +23,7 @@ from dng.errors import ShapeError, ZooError
 from dng.io import atomic_write_json
 from dng.weights import MLPWeights
 from dng.zoo.fit import psnr
+from dng.zoo.fit import RECIPE_INRS
 from dng.zoo.siren import SirenSpec, render
 from dng.zoo.store import (FORMAT, VERSION, Zoo, split_stats, write_images,
                            write_shard)
@@ -159,8 +160,7 @@ def _import_entries(entries, out: Path, fmt: str, images: ImageSet | None,
         raise ZooError(f"{entries[0].path}: MLPs take {sizes[0]} inputs; image SIRENs take 2")
     om = omega or 30.0
     spec = SirenSpec(2, sizes[1:-1], sizes[-1], om, om,
-                     **({"output_offset": 0.5, "image_range": (0.0, 1.0)} if fmt == "dwsnets"
-                        else {}))
+                     **(RECIPE_INRS["dwsnets"] if fmt == "dwsnets" else {}))
     labels = torch.tensor([e.label for e in entries], dtype=torch.int64)
     split = torch.tensor([e.split for e in entries], dtype=torch.int8)
     index = torch.tensor([e.index for e in entries], dtype=torch.int64)

@@ -7,8 +7,11 @@ A SIREN with sizes ``n_0 → n_1 → … → n_L`` computes, for a coordinate ``
 (the last layer is linear). Images are fitted on the grid ``linspace(-1, 1, H) × linspace(-1, 1,
 W)`` with the *first* coordinate the row ("ij" meshgrid), targets in [-1, 1].
 
-Initialisation (Sitzmann et al.): first-layer weights ``U(±1/n_0)``; other weights
-``U(±√(6/n_in)/ω)``; biases ``U(±1/√n_in)`` (PyTorch's Linear default).
+Initialisation ``init="siren"`` (Sitzmann et al.; the NFN / DNG-paper zoos): first-layer
+weights ``U(±1/n_0)``; other weights ``U(±√(6/n_in)/ω)``; biases ``U(±1/√n_in)`` (PyTorch's
+Linear default). ``init="dwsnets"`` (the DWSNets / neural-graphs zoos): *every* layer's weights
+``U(±√(6/n_in)/ω)`` (the first one too), biases 0; those INRs also output ``last Linear + 0.5``
+for images in [0, 1] (``output_offset``, ``image_range``).
 """
 
 from __future__ import annotations
@@ -20,6 +23,9 @@ import torch
 
 from dng.errors import ShapeError
 from dng.weights import MLPWeights
+
+
+INITS = ("siren", "dwsnets")
 
 
 @dataclass(frozen=True)
@@ -35,11 +41,17 @@ class SirenSpec:
     # (DWSNets' INRs: +0.5 and [0, 1]); renderings are mapped to [-1, 1] from it
     output_offset: float = 0.0
     image_range: tuple[float, float] = (-1.0, 1.0)
+    init: str = "siren"  # or "dwsnets" (see the module docstring)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
         if self.in_features < 1 or self.out_features < 1 or not self.hidden or min(self.hidden) < 1:
             raise ShapeError(f"invalid SIREN spec {self}")
+        if self.init not in INITS:
+            raise ShapeError(f"unknown SIREN init {self.init!r} ({' or '.join(INITS)})")
+        lo, hi = self.image_range
+        if not hi > lo:
+            raise ShapeError(f"image_range must be (low, high) with high > low, got {self.image_range}")
 
     @property
     def layer_sizes(self) -> tuple[int, ...]:
@@ -62,6 +74,8 @@ class SirenSpec:
         d["image_range"] = list(self.image_range)
         if self.output_offset == 0.0 and tuple(self.image_range) == (-1.0, 1.0):
             del d["output_offset"], d["image_range"]
+        if self.init == "siren":
+            del d["init"]
         return d
 
     @classmethod
@@ -76,6 +90,20 @@ class SirenSpec:
                   omega: float = 30.0) -> "SirenSpec":
         """The paper's recipe: 2 → 32 → 32 → C, ω0 = 30."""
         return cls(2, tuple(hidden), channels, omega, omega)
+
+    def raw_targets(self, images: torch.Tensor) -> torch.Tensor:
+        """Images in [-1, 1] → what the last Linear layer must output (before the offset)."""
+        lo, hi = self.image_range
+        if self.output_offset == 0.0 and (lo, hi) == (-1.0, 1.0):
+            return images
+        return (images + 1) * ((hi - lo) / 2) + lo - self.output_offset
+
+    def to_unit_range(self, raw: torch.Tensor) -> torch.Tensor:
+        """Inverse of :meth:`raw_targets`: the last Linear layer's output → [-1, 1]."""
+        lo, hi = self.image_range
+        if self.output_offset == 0.0 and (lo, hi) == (-1.0, 1.0):
+            return raw
+        return (raw + self.output_offset - lo) * (2.0 / (hi - lo)) - 1.0
 
     def check(self, weights: MLPWeights) -> None:
         if weights.layer_sizes != self.layer_sizes:
@@ -106,9 +134,11 @@ def init_siren(spec: SirenSpec, batch: int, generator: torch.Generator | None = 
     ws, bs = [], []
     for l in range(len(sizes) - 1):
         n_in, n_out = sizes[l], sizes[l + 1]
-        wb = 1.0 / n_in if l == 0 else math.sqrt(6.0 / n_in) / spec.hidden_omega
-        ws.append(uniform((batch, n_out, n_in), wb))
-        bs.append(uniform((batch, n_out), 1.0 / math.sqrt(n_in)))
+        first = l == 0 and spec.init == "siren"
+        ws.append(uniform((batch, n_out, n_in),
+                          1.0 / n_in if first else math.sqrt(6.0 / n_in) / spec.hidden_omega))
+        bs.append(uniform((batch, n_out), 1.0 / math.sqrt(n_in)) if spec.init == "siren"
+                  else torch.zeros(batch, n_out, dtype=dtype, device=device))
     return MLPWeights(tuple(ws), tuple(bs), spec.activations)
 
 
@@ -128,8 +158,6 @@ def render(weights: MLPWeights, spec: SirenSpec, height: int, width: int,
         h = torch.baddbmm(b[:, None, :], h, w.transpose(1, 2))
         if l < len(omegas):
             h = torch.sin(omegas[l] * h)
-    lo, hi = spec.image_range
-    if spec.output_offset != 0.0 or (lo, hi) != (-1.0, 1.0):  # to [-1, 1]
-        h = (h + spec.output_offset - lo) * (2.0 / (hi - lo)) - 1.0
+    h = spec.to_unit_range(h)
     return h.transpose(1, 2).reshape(B, spec.out_features, height, width)
 

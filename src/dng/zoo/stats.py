@@ -44,15 +44,17 @@ def layer_stats(weights: MLPWeights) -> list[dict[str, float]]:
     return out
 
 
-def compare(stats: list[dict], layer_sizes: tuple[int, ...], reference: str | None = "auto"
-            ) -> dict:
+def compare(stats: list[dict], layer_sizes: tuple[int, ...], reference: str | None = "auto",
+            init: str = "siren") -> dict:
     """``{"layers", "reference", "ratios"}``: ``ratios[l][key]`` = ours / published for the std
     fields (means are near 0; their ratio says little, so it is not given). ``reference``:
-    a name of :data:`REFERENCE_STATS`, ``"auto"`` (``nfn_mnist`` — the paper's zoo — when the
-    shapes match) or ``None``."""
+    a name of :data:`REFERENCE_STATS`, ``"auto"`` (when the shapes match: ``dwsnets_mnist``
+    for INRs of the DWSNets kind, ``init="dwsnets"``, else ``nfn_mnist`` — the paper's zoo)
+    or ``None``."""
     if reference == "auto":
-        reference = "nfn_mnist" if tuple(layer_sizes) == REFERENCE_STATS["nfn_mnist"][
-            "layer_sizes"] else None
+        guess = "dwsnets_mnist" if init == "dwsnets" else "nfn_mnist"
+        reference = guess if tuple(layer_sizes) == REFERENCE_STATS[guess]["layer_sizes"] \
+            else None
     if reference is not None and reference not in REFERENCE_STATS:
         raise ConfigError(f"unknown reference statistics {reference!r} "
                           f"(choose {', '.join(REFERENCE_STATS)} or none)")

@@ -1,0 +1,110 @@
+"""NG-GNN as published (PyG PNAConv): graph, symmetry, input statistics, learning from the CLI."""
+
+import sys
+
+import pytest
+import torch
+
+from conftest import random_hidden_perms, random_mlp
+from dng.errors import ConfigError
+from dng.graph import edge_index, edge_values
+from dng.models import create
+
+pytest.importorskip("torch_geometric", reason='ng-gnn needs pip install "dng[baselines]"')
+
+SIZES = (2, 8, 6, 3)
+
+
+def test_edge_list_matches_the_weight_blocks():
+    w = random_mlp(SIZES, batch=2)
+    idx, vals = edge_index(SIZES), edge_values(w)
+    assert idx.shape == (2, 2 * 8 + 8 * 6 + 6 * 3) and vals.shape == (2, idx.shape[1])
+    off = [0, 2, 10, 16]
+    for k in torch.randint(0, idx.shape[1], (20,)).tolist():
+        s, t = idx[:, k].tolist()
+        l = max(i for i in range(3) if off[i] <= s)
+        assert off[l + 1] <= t < off[l + 1] + SIZES[l + 1]
+        assert vals[1, k] == w.weights[l][1, t - off[l + 1], s - off[l]]
+
+
+def test_degree_histogram_is_the_graphs():
+    model = create("ng-gnn", SIZES, num_classes=4, hidden=8, fourier_dim=4)
+    deg = model.convs[0].aggr_module.init_avg_deg_log  # PyG keeps statistics of our histogram
+    # in-degrees with both directions: inputs 8, first hidden 2 + 6, second 8 + 3, outputs 6
+    d = torch.tensor([8.0] * 2 + [8.0] * 8 + [11.0] * 6 + [6.0] * 3)
+    assert deg == pytest.approx(float(torch.log(d + 1).mean()), rel=1e-5)
+
+
+@pytest.mark.parametrize("probes", [0, 5])
+def test_invariant_to_hidden_permutations(probes):
+    torch.manual_seed(0)
+    model = create("ng-gnn", SIZES, num_classes=4, hidden=8, fourier_dim=4,
+                   probes=probes).double().eval()
+    w = random_mlp(SIZES, batch=3).to(torch.float64)
+    model.set_input_stats(w)
+    p = w.permute_hidden(random_hidden_perms(SIZES, 3))
+    with torch.no_grad():
+        a, b = model(w), model(p)
+    assert a.abs().max() > 1e-3
+    torch.testing.assert_close(a, b, rtol=1e-9, atol=1e-9)
+
+
+def test_input_statistics_standardise_each_layer():
+    model = create("ng-gnn", SIZES, num_classes=4, hidden=8, fourier_dim=4)
+    w = random_mlp(SIZES, batch=16)
+    model.set_input_stats(w)
+    for l in range(3):
+        assert float(model.w_std[l]) == pytest.approx(float(w.weights[l].double().std()), rel=1e-5)
+        assert float(model.b_mean[l]) == pytest.approx(float(w.biases[l].double().mean()),
+                                                       abs=1e-6)
+    st = model.state_dict()  # saved with the model, so a loaded run normalises alike
+    assert {"w_mean", "w_std", "b_mean", "b_std"} <= set(st)
+    scaled = random_mlp(SIZES, batch=4)
+    out = model.eval()(scaled)
+    model.reset_parameters()
+    assert torch.equal(model.w_std, st["w_std"])  # statistics are data, not parameters
+    assert not torch.equal(model.eval()(scaled), out)
+
+
+def test_reset_parameters_resets_every_parameter():
+    torch.manual_seed(0)
+    model = create("ng-gnn", SIZES, num_classes=4, hidden=8, fourier_dim=4, probes=3)
+    before = {k: v.clone() for k, v in model.named_parameters()}
+    model.reset_parameters()
+    same = [k for k, v in model.named_parameters()
+            if torch.equal(v, before[k]) and v.std() > 0 or (torch.equal(v, before[k])
+                                                               and k.endswith("weight"))]
+    # LayerNorm weights/biases reset to the same constants; everything random must change
+    random_params = [k for k in before if not (k.startswith("norms") or ".1." in k
+                                               and "probe_proj" in k or k.endswith(".bias")
+                                               and "norm" in k)]
+    changed = [k for k in random_params if not torch.equal(dict(model.named_parameters())[k],
+                                                           before[k])]
+    assert set(random_params) - set(changed) <= {k for k in same if "norm" in k}
+
+
+def test_without_pyg_the_error_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch_geometric", None)
+    monkeypatch.setitem(sys.modules, "torch_geometric.nn", None)
+    with pytest.raises(ConfigError, match=r"dng\[baselines\]"):
+        create("ng-gnn", SIZES, num_classes=4)
+
+
+def test_ng_gnn_trains_from_the_cli_on_a_separable_zoo(tmp_path):
+    from dng.cli import main
+    from dng.data.datasets import ImageSet, split_by_index
+    from dng.eval import evaluate_run
+    from dng.zoo import FitRecipe, build_zoo
+
+    g = torch.Generator().manual_seed(0)
+    labels = torch.arange(160) % 2
+    images = torch.randint(0, 20, (160, 1, 12, 12), generator=g, dtype=torch.uint8) \
+        + (labels * 230).view(-1, 1, 1, 1).to(torch.uint8)
+    build_zoo(ImageSet("toy", images, labels, split_by_index(160, 64, 48), ["dark", "bright"]),
+              tmp_path / "zoo", recipe=FitRecipe(steps=30, lr=1e-2))
+    assert main(["train", "--zoo", str(tmp_path / "zoo"), "--out", str(tmp_path / "r"),
+                 "--model", "ng-gnn", "--steps", "240", "--eval-every", "40", "--batch-size",
+                 "16", "--hidden", "16", "--fourier-dim", "16", "--probes", "0",
+                 "--device", "cpu"]) == 0
+    # 64 training INRs: far above chance (P(≥ 70 % of 48 | chance) < 0.5 %)
+    assert evaluate_run(tmp_path / "r", progress=False)["test_accuracy"] >= 0.7
