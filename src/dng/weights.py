@@ -25,6 +25,23 @@ from dng.errors import ShapeError
 ACTIVATIONS = ("linear", "sine", "relu", "tanh", "gelu", "sigmoid")
 
 
+def activate(z: torch.Tensor, activation: str, omega: float = 30.0) -> torch.Tensor:
+    """Apply a layer's nonlinearity by name (``sine`` is ``sin(ω z)``)."""
+    if activation == "sine":
+        return torch.sin(omega * z)
+    if activation == "linear":
+        return z
+    if activation == "relu":
+        return torch.relu(z)
+    if activation == "tanh":
+        return torch.tanh(z)
+    if activation == "gelu":
+        return torch.nn.functional.gelu(z)
+    if activation == "sigmoid":
+        return torch.sigmoid(z)
+    raise ShapeError(f"unknown activation {activation!r} (known: {', '.join(ACTIVATIONS)})")
+
+
 @dataclass(frozen=True)
 class MLPWeights:
     weights: tuple[torch.Tensor, ...]

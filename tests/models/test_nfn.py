@@ -23,7 +23,7 @@ def test_nfn_is_invariant_to_hidden_permutations(mode):
 
 
 def test_wsfeat_round_trip_and_backward(dev):
-    from dng.models.nfn import from_wsfeat, to_wsfeat
+    from dng.interop import from_nfn as from_wsfeat, to_nfn as to_wsfeat
 
     w = random_mlp((2, 8, 1), batch=2)
     back = from_wsfeat(to_wsfeat(w), w.activations)

@@ -4,7 +4,7 @@ import torch
 from dng.errors import ShapeError
 from dng.weights import MLPWeights
 from dng.zoo import FitRecipe, SirenSpec, fit_sirens, init_siren, render
-from dng.zoo.fit import _SirenProblem
+from dng.zoo.fit import _SirenProblem, psnr
 
 
 @pytest.mark.parametrize("hidden, C", [((32, 32), 1), ((6, 5, 4), 3)])
@@ -80,3 +80,20 @@ def test_named_recipes():
     assert FitRecipe().lr_at(0) == FitRecipe().lr_at(299) == 1e-3
     with pytest.raises(ShapeError, match="unknown fit recipe 'slow'"):
         FitRecipe.named("slow")
+
+
+def test_dwsnets_init_and_fitting_in_their_output_range():
+    """DWSNets' INR: sine layers U(±√(6/n)/ω) with zero biases, the output Linear PyTorch's
+    default; fitted so that ``last Linear + 0.5`` is the image in [0, 1]."""
+    from dng.zoo.fit import fit_sirens, recipe_spec
+    from dng.zoo.siren import init_siren, render
+
+    spec = recipe_spec("dwsnets", 1, (16, 16))
+    w = init_siren(spec, 64, torch.Generator().manual_seed(0))
+    assert float(w.weights[0].abs().max()) <= (6 / 2) ** 0.5 / 30
+    assert float(w.biases[0].abs().max()) == 0 == float(w.biases[1].abs().max())
+    assert float(w.weights[2].abs().max()) > 0.1 and float(w.biases[2].abs().max()) > 0.1
+    img = torch.rand(4, 1, 8, 8) * 2 - 1
+    fitted, p = fit_sirens(img, spec, FitRecipe(steps=200, lr=1e-3))
+    torch.testing.assert_close(p, psnr(render(fitted, spec, 8, 8), img), rtol=1e-4, atol=1e-3)
+    assert float(p.mean()) > 15  # fitted in its own range, PSNR the same in [-1, 1]

@@ -109,3 +109,29 @@ def test_imported_zoo_trains_end_to_end(tmp_path, capsys):
                  "--set", "fourier_dim=8", "--device", "cpu", "--eval"]) == 0
     m = json.loads((tmp_path / "c" / "metrics.json").read_text())
     assert m["test_size"] == 4 and len(Zoo(tmp_path / "z").load("val")) == 4
+
+
+def test_state_dict_import_says_which_activation_it_assumed(tmp_path, capsys):
+    w = _sirens(3, 2)
+    for i in range(3):
+        torch.save(_nfn_sd(w, i), tmp_path / f"m{i}.pth")
+    assert main(["import-zoo", str(tmp_path / "m0.pth"), str(tmp_path / "m1.pth"),
+                 "--out", str(tmp_path / "a")]) == 0
+    assert "sine in the hidden layers, linear output (assumed" in capsys.readouterr().out
+    assert Zoo(tmp_path / "a").load().weights.activations == ("sine", "sine", "linear")
+    assert main(["import-zoo", str(tmp_path / "m0.pth"), str(tmp_path / "m2.pth"),
+                 "--out", str(tmp_path / "r"), "--activation", "relu"]) == 0
+    out = capsys.readouterr().out
+    assert "relu in the hidden layers, linear output\n" in out
+    zoo = Zoo(tmp_path / "r")
+    assert zoo.load().weights.activations == ("relu", "relu", "linear")
+    assert zoo.manifest["recipe"]["activation_assumed"] is False
+    # the zoo renders its MLPs as ReLU networks, not as SIRENs
+    x = torch.tensor([[0.25, -0.5]])
+    a = zoo.load().weights[:1]
+    h = torch.relu(x @ a.weights[0][0].T + a.biases[0][0])
+    h = torch.relu(h @ a.weights[1][0].T + a.biases[1][0])
+    ref = h @ a.weights[2][0].T + a.biases[2][0]
+    from dng.zoo.siren import render
+    img = render(a, zoo.spec, 1, 1, coords=x)
+    torch.testing.assert_close(img.flatten(), ref.flatten())

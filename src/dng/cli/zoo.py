@@ -103,8 +103,12 @@ def cmd_import_zoo(args) -> None:
         {"fashion-mnist": (55000, 60000)}.get(args.images or "", (45000, 50000))
     zoo = import_zoo(args.sources, args.out, tuple(args.image_size), args.omega,
                      format=args.format, images=images, split_at=split_at,
-                     val_size=args.val_size)
+                     val_size=args.val_size, activation=args.activation)
     print(zoo.summary())
+    r = zoo.manifest["recipe"]
+    print(f"activations: {r['activation']} in the hidden layers, linear output"
+          + (" (assumed: state_dicts do not say; pass --activation if they are not SIRENs)"
+             if r["activation_assumed"] else ""))
 
 
 def cmd_datasets(args) -> None:
@@ -182,6 +186,9 @@ def _import_args(i) -> None:
                    "(default 45000,50000; 55000,60000 with --images fashion-mnist)")
     i.add_argument("--val-size", type=NONNEG_INT,
                    help="dwsnets layout: validation INRs carved from train (default 10 %%)")
+    i.add_argument("--activation", choices=["sine", "relu", "tanh", "gelu", "sigmoid"],
+                   help="the MLPs' hidden nonlinearity (state_dicts do not say; default: sine, "
+                        "reported as assumed)")
     i.set_defaults(fn=cmd_import_zoo)
 
 

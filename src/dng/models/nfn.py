@@ -9,6 +9,7 @@ an MLP head. Widths and the Fourier scale are ours (the published defaults were 
 here): ``hidden`` channels, ``fourier`` features, scale 3.
 
 Input: :class:`~dng.weights.MLPWeights` → nfn's ``WeightSpaceFeatures`` with one channel
+(:func:`dng.interop.to_nfn`)
 (weights ``(B, 1, n_out, n_in)``, biases ``(B, 1, n_out)``). Hidden-neuron permutations leave
 the output unchanged. Needs the optional extra: ``pip install "dng[baselines]"``.
 """
@@ -20,6 +21,7 @@ from torch import nn
 
 from dng.errors import ConfigError, ShapeError
 from dng.models.layers import mlp
+from dng.interop import to_nfn
 from dng.weights import MLPWeights
 
 
@@ -30,21 +32,6 @@ def _nfn():
         raise ConfigError('the nfn baseline needs the nfn package: pip install "dng[baselines]"'
                           ) from None
     return common, layers
-
-
-def to_wsfeat(weights: MLPWeights):
-    """:class:`MLPWeights` → nfn's ``WeightSpaceFeatures`` (one channel)."""
-    common, _ = _nfn()
-    return common.WeightSpaceFeatures([w.unsqueeze(1) for w in weights.weights],
-                                      [b.unsqueeze(1) for b in weights.biases])
-
-
-def from_wsfeat(wsfeat, activations) -> MLPWeights:
-    """nfn's one-channel ``WeightSpaceFeatures`` → :class:`MLPWeights`."""
-    if any(w.shape[1] != 1 for w in wsfeat.weights):
-        raise ShapeError("only one-channel WeightSpaceFeatures are MLP weights")
-    return MLPWeights.from_layers([w[:, 0] for w in wsfeat.weights],
-                                  [b[:, 0] for b in wsfeat.biases], activations)
 
 
 class NFNClassifier(nn.Module):
@@ -79,7 +66,7 @@ class NFNClassifier(nn.Module):
     def forward(self, weights: MLPWeights) -> torch.Tensor:
         if weights.layer_sizes != self.layer_sizes:
             raise ShapeError(f"NFN built for MLPs {self.layer_sizes}, got {weights.layer_sizes}")
-        return self.head(self.body(to_wsfeat(weights)).flatten(1))
+        return self.head(self.body(to_nfn(weights)).flatten(1))
 
     def predict(self, weights: MLPWeights) -> torch.Tensor:
         return self(weights)

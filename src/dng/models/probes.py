@@ -28,7 +28,7 @@ import torch
 from torch import nn
 
 from dng.errors import ShapeError
-from dng.weights import MLPWeights
+from dng.weights import MLPWeights, activate
 
 PROBE_MODES = ("post", "pre")
 
@@ -37,22 +37,6 @@ def probe_points(num_probes: int, in_features: int, seed: int = 0) -> torch.Tens
     """``(K, n_0)`` low-discrepancy points in ``[-1, 1]^{n_0}`` (scrambled Sobol, seeded)."""
     engine = torch.quasirandom.SobolEngine(in_features, scramble=True, seed=seed)
     return engine.draw(num_probes, dtype=torch.float64).float() * 2 - 1
-
-
-def _activate(z: torch.Tensor, activation: str, omega: float) -> torch.Tensor:
-    if activation == "sine":
-        return torch.sin(omega * z)
-    if activation == "linear":
-        return z
-    if activation == "relu":
-        return torch.relu(z)
-    if activation == "tanh":
-        return torch.tanh(z)
-    if activation == "gelu":
-        return torch.nn.functional.gelu(z)
-    if activation == "sigmoid":
-        return torch.sigmoid(z)
-    raise ShapeError(f"probe features: unknown activation {activation!r}")
 
 
 class ProbeFeatures(nn.Module):
@@ -90,7 +74,7 @@ class ProbeFeatures(nn.Module):
         a = a0.expand(weights.batch_size, -1, -1)
         for w, b, act in zip(weights.weights, weights.biases, weights.activations):
             z = torch.baddbmm(b.unsqueeze(-1), w, a)  # (B, n_out, K)
-            a = _activate(z, act, self.omega)
+            a = activate(z, act, self.omega)
             if self.mode == "post":
                 feats.append(a)
             else:

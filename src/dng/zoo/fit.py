@@ -93,6 +93,8 @@ class _SirenProblem:
     """Forward and hand-written backward of a batch of SIRENs on an image grid."""
 
     def __init__(self, spec: SirenSpec, targets: torch.Tensor):
+        if spec.activation != "sine":
+            raise ShapeError(f"fitting makes SIRENs (sine layers), not {spec.activation} MLPs")
         if spec.in_features != 2:
             raise ShapeError("batched fitting supports 2-D image coordinates (in_features = 2)")
         B, C, H, W = targets.shape

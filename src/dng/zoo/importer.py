@@ -131,7 +131,10 @@ def import_zoo(sources: list[str | Path], out: str | Path, *args, **kwargs) -> Z
 def _import_zoo(sources: list[str | Path], out: str | Path, image_size: tuple[int, int] = (28, 28),
                 omega: float | None = None, name: str = "imported", format: str = "auto",
                 images: ImageSet | None = None, split_at: tuple[int, int] = (45000, 50000),
-                val_size: int | None = None) -> Zoo:
+                val_size: int | None = None, activation: str | None = None) -> Zoo:
+    """``activation``: the hidden layers' nonlinearity (``sine``, ``relu``, …). State_dicts
+    do not say; ``None`` assumes ``sine`` (SIRENs) and the manifest records that it was
+    assumed (``recipe.activation_assumed``), which ``dng zoo import`` prints."""
     from dng.zoo import layouts
 
     if format not in layouts.FORMATS:
@@ -144,23 +147,30 @@ def _import_zoo(sources: list[str | Path], out: str | Path, image_size: tuple[in
             raise ZooError(f"a {format} zoo is imported from its one root directory")
         entries = layouts.nfn_entries(paths[0], split_at) if format == "nfn" else \
             layouts.dwsnets_entries(paths[0], val_size)
-        return _import_entries(entries, Path(out), format, images, image_size, omega, name)
-    return _import_state_dicts(sources, out, image_size, omega, name)
+        return _import_entries(entries, Path(out), format, images, image_size, omega, name,
+                               activation=activation)
+    return _import_state_dicts(sources, out, image_size, omega, name, activation)
+
+
+def _activation_note(activation: str | None) -> dict:
+    return {"activation": activation or "sine", "activation_assumed": activation is None}
 
 
 def _import_entries(entries, out: Path, fmt: str, images: ImageSet | None,
                     image_size: tuple[int, int], omega: float | None, name: str,
-                    shard_size: int = 4096) -> Zoo:
+                    shard_size: int = 4096, activation: str | None = None) -> Zoo:
     """Stream the layout's files into shards (memory: one shard of weights at a time, plus
     the image table). Each file is loaded with ``weights_only=True`` and checked (shapes,
     finite values); a bad one is named."""
     first = weights_from_state_dicts([safe_load(entries[0].path)])
     sizes = first.layer_sizes
+    act = _activation_note(activation)
     if sizes[0] != 2:
         raise ZooError(f"{entries[0].path}: MLPs take {sizes[0]} inputs; image SIRENs take 2")
     om = omega or 30.0
     spec = SirenSpec(2, sizes[1:-1], sizes[-1], om, om,
-                     **(RECIPE_INRS["dwsnets"] if fmt == "dwsnets" else {}))
+                     **(RECIPE_INRS["dwsnets"] if fmt == "dwsnets" else {}),
+                     activation=act["activation"])
     labels = torch.tensor([e.label for e in entries], dtype=torch.int64)
     split = torch.tensor([e.split for e in entries], dtype=torch.int8)
     index = torch.tensor([e.index for e in entries], dtype=torch.int64)
@@ -194,7 +204,7 @@ def _import_entries(entries, out: Path, fmt: str, images: ImageSet | None,
             except (ZooError, ShapeError) as err:
                 raise ZooError(f"{e.path}: {err}") from None
             sds.append(sd)
-        w = weights_from_state_dicts(sds)
+        w = weights_from_state_dicts(sds, spec.activations)
         with torch.no_grad():
             r = render(w, spec, H, W)
         sl = slice(i, i + len(chunk))
@@ -217,7 +227,7 @@ def _import_entries(entries, out: Path, fmt: str, images: ImageSet | None,
     manifest = {
         "format": FORMAT, "version": VERSION, "spec": spec.to_dict(),
         "recipe": {"imported_from": str(entries[0].path.parents[1 if fmt == "nfn" else 2]),
-                   "layout": fmt},
+                   "layout": fmt, **act},
         "seed": None, "copies": int(max(e.copy for e in entries)), "shard_size": shard_size,
         "num_inrs": len(entries), "num_shards": len(shards),
         "dataset": {"name": images.name, "checksum": images.checksum, "classes": classes,
@@ -233,13 +243,14 @@ def _import_entries(entries, out: Path, fmt: str, images: ImageSet | None,
 
 def _import_state_dicts(sources: list[str | Path], out: str | Path,
                         image_size: tuple[int, int] = (28, 28), omega: float | None = None,
-                        name: str = "imported") -> Zoo:
+                        name: str = "imported", activation: str | None = None) -> Zoo:
     """Convert SIREN state_dicts into a zoo at ``out`` (all INRs go to the ``test`` split
     unless the source says otherwise; labels -1 when unknown)."""
     out = Path(out)
     if (out / "zoo.json").exists():  # another importer finished first
         raise ZooError(f"{out} exists and is not empty")
     sds, extras = _collect([Path(s) for s in sources])
+    act = _activation_note(activation)
     weights = weights_from_state_dicts(sds)
     kw = extras.get("siren_kwargs", {})
     first = float(kw.get("first_omega_0", omega or 30.0))
@@ -247,7 +258,8 @@ def _import_state_dicts(sources: list[str | Path], out: str | Path,
     sizes = weights.layer_sizes
     if sizes[0] != 2:
         raise ZooError(f"imported MLPs take {sizes[0]} inputs; image SIRENs take 2 coordinates")
-    spec = SirenSpec(2, sizes[1:-1], sizes[-1], first, hidden_om)
+    spec = SirenSpec(2, sizes[1:-1], sizes[-1], first, hidden_om, activation=act["activation"])
+    weights = MLPWeights(weights.weights, weights.biases, spec.activations)
     N = len(weights)
     if "images_uint8" in extras:
         images_u8 = extras["images_uint8"]
@@ -270,7 +282,8 @@ def _import_state_dicts(sources: list[str | Path], out: str | Path,
     out.mkdir(parents=True, exist_ok=True)
     manifest = {
         "format": FORMAT, "version": VERSION, "spec": spec.to_dict(),
-        "recipe": {"imported_from": [str(s) for s in sources]}, "seed": None, "copies": 0,
+        "recipe": {"imported_from": [str(s) for s in sources], **act}, "seed": None,
+        "copies": 0,
         "shard_size": N, "num_inrs": N, "num_shards": 1,
         "dataset": {"name": images.name, "checksum": images.checksum, "classes": images.classes,
                     "image_shape": [sizes[-1], H, W], "counts": images.counts()},

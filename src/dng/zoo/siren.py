@@ -9,9 +9,11 @@ W)`` with the *first* coordinate the row ("ij" meshgrid), targets in [-1, 1].
 
 Initialisation ``init="siren"`` (Sitzmann et al.; the NFN / DNG-paper zoos): first-layer
 weights ``U(±1/n_0)``; other weights ``U(±√(6/n_in)/ω)``; biases ``U(±1/√n_in)`` (PyTorch's
-Linear default). ``init="dwsnets"`` (the DWSNets / neural-graphs zoos): *every* layer's weights
-``U(±√(6/n_in)/ω)`` (the first one too), biases 0; those INRs also output ``last Linear + 0.5``
-for images in [0, 1] (``output_offset``, ``image_range``).
+Linear default). ``init="dwsnets"`` (the DWSNets / neural-graphs zoos): *every sine* layer's
+weights ``U(±√(6/n_in)/ω)`` (the first one too) and biases 0, the output Linear layer PyTorch's
+default (weights and biases ``U(±1/√n_in)``: the published output-layer stds, 0.118 and 0.0999,
+are what fitting makes of that draw, std 0.102); those INRs output ``last Linear + 0.5`` for
+images in [0, 1] (``output_offset``, ``image_range``).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from dataclasses import asdict, dataclass
 import torch
 
 from dng.errors import ShapeError
-from dng.weights import MLPWeights
+from dng.weights import ACTIVATIONS, MLPWeights, activate
 
 
 INITS = ("siren", "dwsnets")
@@ -42,11 +44,17 @@ class SirenSpec:
     output_offset: float = 0.0
     image_range: tuple[float, float] = (-1.0, 1.0)
     init: str = "siren"  # or "dwsnets" (see the module docstring)
+    # the hidden layers' nonlinearity: "sine" (a SIREN) or, for imported MLPs, any of
+    # dng.weights.ACTIVATIONS (ω only applies to sine)
+    activation: str = "sine"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
         if self.in_features < 1 or self.out_features < 1 or not self.hidden or min(self.hidden) < 1:
             raise ShapeError(f"invalid SIREN spec {self}")
+        if self.activation not in ACTIVATIONS or self.activation == "linear":
+            raise ShapeError(f"unknown hidden activation {self.activation!r} (choose "
+                             f"{', '.join(a for a in ACTIVATIONS if a != 'linear')})")
         if self.init not in INITS:
             raise ShapeError(f"unknown SIREN init {self.init!r} ({' or '.join(INITS)})")
         lo, hi = self.image_range
@@ -59,7 +67,7 @@ class SirenSpec:
 
     @property
     def activations(self) -> tuple[str, ...]:
-        return ("sine",) * len(self.hidden) + ("linear",)
+        return (self.activation,) * len(self.hidden) + ("linear",)
 
     @property
     def omegas(self) -> tuple[float, ...]:
@@ -76,6 +84,8 @@ class SirenSpec:
             del d["output_offset"], d["image_range"]
         if self.init == "siren":
             del d["init"]
+        if self.activation == "sine":
+            del d["activation"]
         return d
 
     @classmethod
@@ -134,10 +144,15 @@ def init_siren(spec: SirenSpec, batch: int, generator: torch.Generator | None = 
     ws, bs = [], []
     for l in range(len(sizes) - 1):
         n_in, n_out = sizes[l], sizes[l + 1]
-        first = l == 0 and spec.init == "siren"
-        ws.append(uniform((batch, n_out, n_in),
-                          1.0 / n_in if first else math.sqrt(6.0 / n_in) / spec.hidden_omega))
-        bs.append(uniform((batch, n_out), 1.0 / math.sqrt(n_in)) if spec.init == "siren"
+        last = l == len(sizes) - 2
+        if spec.init == "siren" or not last:  # SIREN layers (all but DWSNets' output layer)
+            first = l == 0 and spec.init == "siren"
+            wb = 1.0 / n_in if first else math.sqrt(6.0 / n_in) / spec.hidden_omega
+        else:  # DWSNets' output layer: PyTorch's Linear default
+            wb = 1.0 / math.sqrt(n_in)
+        ws.append(uniform((batch, n_out, n_in), wb))
+        bs.append(uniform((batch, n_out), 1.0 / math.sqrt(n_in))
+                  if spec.init == "siren" or last
                   else torch.zeros(batch, n_out, dtype=dtype, device=device))
     return MLPWeights(tuple(ws), tuple(bs), spec.activations)
 
@@ -157,7 +172,7 @@ def render(weights: MLPWeights, spec: SirenSpec, height: int, width: int,
     for l, (w, b) in enumerate(zip(weights.weights, weights.biases)):
         h = torch.baddbmm(b[:, None, :], h, w.transpose(1, 2))
         if l < len(omegas):
-            h = torch.sin(omegas[l] * h)
+            h = activate(h, spec.activation, omegas[l])
     h = spec.to_unit_range(h)
     return h.transpose(1, 2).reshape(B, spec.out_features, height, width)
 
