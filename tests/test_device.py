@@ -13,7 +13,7 @@ from dng.device import module_device, resolve_device
 from dng.errors import DNGError
 from dng.eval import evaluate_run
 from dng.train import TrainConfig, train
-from dng.zoo import FitRecipe, Zoo, build_zoo, limit_per_split
+from dng.zoo import FitRecipe, build_zoo, limit_per_split
 
 TINY = {"emb_dim": "16", "fourier_dim": "8", "latent_dim": "8", "hidden": "16",
         "eval_every": "2", "batch_size": "8"}

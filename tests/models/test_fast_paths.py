@@ -1,6 +1,8 @@
-"""Every fast path of the DNG-Encoder and the latent generator equals the plain math, with and
-without gradients: the fused InputLin·GRU map, the no-grad cache-sized message groups, the
-token-part cache."""
+"""Every speed option of the DNG-Encoder and the latent generator equals the plain path (all
+options off: the equations as written, ``plain_forward``), with and without gradients —
+outputs and the gradients of every parameter."""
+
+import itertools
 
 import pytest
 import torch
@@ -9,43 +11,62 @@ from conftest import random_mlp
 from dng.models import create
 from dng.models.layers import FourierFeatures
 
-
-def _plain_encoder(model, w):
-    """The encoder's equations written out directly (no fusion, no chunking, no caches)."""
-    cfg = model.config
-    h = model.input_init_node.expand(w.batch_size, -1, -1)
-    gamma = model.fourier
-    for layer, W, b in zip(model.layers[0], w.weights, w.biases):
-        e = torch.nn.functional.linear(gamma(W), layer.edge_lin.weight, layer.edge_lin.bias)
-        m = (e * layer.node_lin(h).unsqueeze(1)).sum(2)
-        if cfg.aggregation == "mean":
-            m = m / W.shape[-1]
-        x = layer.input_lin(gamma(b))
-        cell = model.cells[0]
-        gx, gh = cell.input_map(x), cell.hidden_map(m)
-        h = layer.norm(cell.update(gx, gh, m))
-    return h.flatten(1)
+OPTIONS = list(itertools.product([True, False], [0, 2], [True, False]))  # fuse, chunk, cached
 
 
-@pytest.mark.parametrize("fuse", [True, False])
+def _encoder(sizes, fuse, chunk, cached, aggregation="sum", passes=1):
+    torch.manual_seed(0)
+    return create("encoder", sizes, emb_dim=16, fourier_dim=8, passes=passes,
+                  aggregation=aggregation, fuse_input=fuse, inference_chunk=chunk,
+                  cached=cached).double()
+
+
+def _grads(model, out):
+    params = [p for p in model.parameters() if p.requires_grad]
+    return torch.autograd.grad(out.pow(2).sum(), params)
+
+
+@pytest.mark.parametrize("fuse, chunk, cached", OPTIONS)
 @pytest.mark.parametrize("grad", [True, False])
 @pytest.mark.parametrize("aggregation", ["sum", "mean"])
-def test_encoder_fast_paths_equal_the_plain_math(fuse, grad, aggregation):
-    torch.manual_seed(0)
+def test_encoder_speed_options_equal_the_plain_path(fuse, chunk, cached, grad, aggregation):
     sizes = (2, 9, 7, 3)
-    model = create("encoder", sizes, emb_dim=16, fourier_dim=8, fuse_input=fuse,
-                   aggregation=aggregation).double().eval()
-    for layer in model.layers[0]:
-        layer.inference_chunk = 2  # several groups over a batch of 5
-    w = random_mlp(sizes, batch=5, dtype=torch.float64)
+    fast = _encoder(sizes, fuse, chunk, cached, aggregation, passes=2).eval()
+    plain = _encoder(sizes, False, 0, False, aggregation, passes=2).eval()
+    plain.load_state_dict(fast.state_dict())
+    w = random_mlp(sizes, batch=5, dtype=torch.float64)  # 5 INRs: groups of 2, 2 and 1
     with torch.set_grad_enabled(grad):
-        fast = model(w)
-        plain = _plain_encoder(model, w)
-    torch.testing.assert_close(fast, plain, atol=1e-10, rtol=1e-10)
-    if grad:  # and the gradients agree too
-        g1 = torch.autograd.grad(fast.sum(), model.input_init_node)[0]
-        g2 = torch.autograd.grad(_plain_encoder(model, w).sum(), model.input_init_node)[0]
-        torch.testing.assert_close(g1, g2, atol=1e-10, rtol=1e-10)
+        a, a2, b = fast(w), fast(w), plain(w)  # a2: from the caches when they apply
+    torch.testing.assert_close(a, b, atol=1e-10, rtol=1e-10)
+    torch.testing.assert_close(a2, b, atol=1e-10, rtol=1e-10)
+    if grad:
+        for ga, gb in zip(_grads(fast, fast(w)), _grads(plain, plain(w))):
+            torch.testing.assert_close(ga, gb, atol=1e-9, rtol=1e-9)
+
+
+def test_plain_forward_is_what_forward_runs_with_every_option_off(monkeypatch):
+    model = _encoder((2, 5, 1), False, 0, False)
+    calls = []
+    layer = model.layers[0][0]
+    monkeypatch.setattr(type(layer), "message", lambda *a, **k: calls.append("fast"))
+    model(random_mlp((2, 5, 1), batch=2, dtype=torch.float64))
+    assert calls == []  # the optimised message never ran
+
+
+def test_cache_follows_parameter_updates():
+    """A cached fused map is rebuilt once an optimiser step changes the parameters."""
+    sizes = (2, 6, 1)
+    model = _encoder(sizes, True, 2, True).eval()
+    w = random_mlp(sizes, batch=3, dtype=torch.float64)
+    with torch.no_grad():
+        before = model(w)
+        model.layers[0][0].input_lin.weight.add_(0.1)  # in place: same tensor, new version
+        after = model(w)
+    plain = _encoder(sizes, False, 0, False).eval()
+    plain.load_state_dict(model.state_dict())
+    with torch.no_grad():
+        torch.testing.assert_close(after, plain(w), atol=1e-10, rtol=1e-10)
+    assert not torch.allclose(before, after)
 
 
 def test_fourier_project_equals_linear_of_features():
@@ -55,17 +76,19 @@ def test_fourier_project_equals_linear_of_features():
     torch.testing.assert_close(f.project(x, W, c), torch.nn.functional.linear(f(x), W, c))
 
 
+@pytest.mark.parametrize("chunk, cached", [(2, True), (0, True), (2, False), (0, False)])
 @pytest.mark.parametrize("grad", [True, False])
-def test_latent_generator_cache_equals_the_plain_math(grad):
+def test_latent_generator_speed_options_equal_the_plain_path(chunk, cached, grad):
     torch.manual_seed(0)
     model = create("inr2jls", (2, 8, 1), image_shape=(1, 8, 8), emb_dim=16, fourier_dim=8,
                    latent_dim=8).double().eval()
     gen = model.generator
-    r = torch.randn(3, gen.fusion[0].in_features - gen.token_dim, dtype=torch.float64)
-    tok = gen.tokens.unsqueeze(0).expand(3, -1, -1)
-    plain = gen.fusion(torch.cat([tok, r.unsqueeze(1).expand(-1, tok.shape[1], -1)], -1))
+    gen.inference_chunk, gen.cached = chunk, cached
+    r = torch.randn(5, gen.fusion[0].in_features - gen.token_dim, dtype=torch.float64)
     with torch.set_grad_enabled(grad):
-        a = gen(r)
-        b = gen(r)  # second call: from the cache when no gradient is needed
+        a, b, plain = gen(r), gen(r), gen.plain_forward(r)  # b: from the cache if it applies
     torch.testing.assert_close(a, plain, atol=1e-12, rtol=1e-12)
     torch.testing.assert_close(b, plain, atol=1e-12, rtol=1e-12)
+    if grad:
+        for ga, gb in zip(_grads(gen, gen(r)), _grads(gen, gen.plain_forward(r))):
+            torch.testing.assert_close(ga, gb, atol=1e-10, rtol=1e-10)

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from conftest import random_mlp
-from dng.errors import ShapeError
+from dng.errors import ConfigError, ShapeError
 from dng.models import available, create
 from dng.weights import MLPWeights
 
@@ -58,7 +58,7 @@ def test_wrong_mlp_shape_raises(name):
 
 
 def test_unknown_model():
-    with pytest.raises(ShapeError, match="unknown model 'nope'; available"):
+    with pytest.raises(ConfigError, match="unknown model 'nope'; available"):
         create("nope", SIZES)
 
 

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from dng.errors import ShapeError
+from dng.errors import ConfigError, ShapeError
 from dng.weights import MLPWeights
 from dng.zoo import FitRecipe, SirenSpec, fit_sirens, init_siren, render
 from dng.zoo.fit import _SirenProblem, psnr
@@ -78,7 +78,7 @@ def test_named_recipes():
     assert (fast.steps, fast.lr, fast.schedule, fast.chunk) == (70, 1.2e-2, "cosine", 8)
     assert fast.lr_at(0) == 1.2e-2 and fast.lr_at(70) < 1e-9
     assert FitRecipe().lr_at(0) == FitRecipe().lr_at(299) == 1e-3
-    with pytest.raises(ShapeError, match="unknown fit recipe 'slow'"):
+    with pytest.raises(ConfigError, match="unknown fit recipe 'slow'"):
         FitRecipe.named("slow")
 
 

@@ -41,7 +41,7 @@ from torch import nn
 
 from dng.errors import ShapeError
 from dng.graph import dynamic_graph
-from dng.models.layers import CELLS, FourierFeatures
+from dng.models.layers import CELLS, FourierFeatures, ParamCache, group_size
 from dng.models.probes import ProbeFeatures
 from dng.weights import ACTIVATIONS, MLPWeights
 
@@ -56,7 +56,10 @@ class EncoderConfig:
     dropout: float = 0.0
     positional_embedding: bool = False
     activation_embedding: bool = False
-    fuse_input: bool = True  # compose InputLin with the cell's input map (same math, fewer FLOPs)
+    # speed options, same math (see DNGLayer; all off = the plain path)
+    fuse_input: bool = True  # compose InputLin with the cell's input map
+    inference_chunk: int = 2  # INRs per group of the no-grad CPU message (0: off)
+    cached: bool = True  # keep the fused input map while the parameters are unchanged
     aggregation: str = "sum"  # "sum" (the paper's) or "mean" over source neurons
     probes: int = 0  # K probe inputs (0: the paper's model; see dng.models.probes)
     probe_mode: str = "post"  # probe features: "post"- or "pre"-activations
@@ -67,14 +70,24 @@ class EncoderConfig:
 
 
 class DNGLayer(nn.Module):
-    """The maps of one (pass, snapshot): EdgeLin, NodeLin, InputLin and LayerNorm.
+    r"""The maps of one (pass, snapshot): EdgeLin, NodeLin, InputLin and LayerNorm.
 
-    ``forward(h_src (B, n_in, D), phi_e (B, n_out, n_in, 2F), u (B, n_out, d_u), cell)``
-    → new target states ``(B, n_out, D)``.
+    ``forward(h_src (B, n_in, D), edges (B, n_out, n_in), u, cell, fourier, extra)`` → the
+    targets' new states ``(B, n_out, D)``; :meth:`plain_forward` is the paper's update as the
+    equations read. The cell and the Fourier features are shared by every layer of a pass (the
+    reference's parameter layout), so they are passed in, not owned.
+
+    Speed options (same math, each tested against :meth:`plain_forward` with and without
+    gradients; all off = the plain path):
+
+    * ``fuse_input`` — compose InputLin with the cell's input map (one ``2F → 3D`` map);
+    * ``inference_chunk`` — without gradients on a CPU, build the ``(B, n_out, n_in, D)``
+      edge tensor for that many INRs at a time, so it is summed while still in cache (0: off);
+    * ``cached`` — keep the fused map while the parameters are unchanged (inference).
     """
 
     def __init__(self, emb_dim: int, edge_dim: int, input_dim: int, fuse_input: bool = True,
-                 aggregation: str = "sum"):
+                 aggregation: str = "sum", inference_chunk: int = 2, cached: bool = True):
         super().__init__()
         if aggregation not in ("sum", "mean"):
             raise ShapeError(f"aggregation must be 'sum' or 'mean', got {aggregation!r}")
@@ -83,33 +96,51 @@ class DNGLayer(nn.Module):
         self.node_lin = nn.Linear(emb_dim, emb_dim)
         self.input_lin = nn.Linear(input_dim, emb_dim)
         self.norm = nn.LayerNorm(emb_dim, eps=1e-5)
-        self.fuse_input = fuse_input
-        self.inference_chunk = 2  # INRs per group in the no-grad message (CPU cache size)
-        self._fused_cache: tuple | None = None
+        self.fuse_input, self.inference_chunk, self.cached = fuse_input, inference_chunk, cached
+        self._fused = ParamCache()
 
     def reset_parameters(self) -> None:
         for m in (self.edge_lin, self.node_lin, self.input_lin, self.norm):
             m.reset_parameters()
-        self._fused_cache = None
+        self._fused.clear()
+
+    def plain_forward(self, h_src, edges, u, cell, fourier, extra=None, u_is_raw=True):
+        """``m_t = Σ_s EdgeLin(γ(w_ts)) ⊙ NodeLin(h_s)``, ``x_t = InputLin(γ(b_t))`` (or the
+        previous pass's state), ``h_t = LayerNorm(Cell(input = x_t, hidden = m_t))``."""
+        e = self.edge_lin(fourier(edges))  # (B, n_out, n_in, D)
+        m = (e * self.node_lin(h_src).unsqueeze(1)).sum(2)  # (B, n_out, D)
+        if self.aggregation == "mean":
+            m = m / edges.shape[-1]
+        x = self.input_lin(fourier(u) if u_is_raw else u)
+        if extra is not None:
+            x = x + extra
+        return self.norm(cell(x, m))
+
+    def forward(self, h_src, edges, u, cell, fourier, extra=None, u_is_raw=True):
+        """``edges (B, n_out, n_in)`` raw weights; ``u`` raw biases ``(B, n_out)`` (pass 0,
+        ``u_is_raw``) or previous states ``(B, n_out, D)``."""
+        if not (self.fuse_input or self.inference_chunk or self.cached):
+            return self.plain_forward(h_src, edges, u, cell, fourier, extra, u_is_raw)
+        m = self.message(h_src, edges, fourier)
+        if self.aggregation == "mean":
+            m = m / edges.shape[-1]
+        x, gx = self.input_gates(u, cell, extra, fourier if u_is_raw else None)
+        return self.norm(cell(x, m, gx=gx))
 
     def message(self, h_src: torch.Tensor, edges: torch.Tensor,
                 fourier: FourierFeatures) -> torch.Tensor:
-        """``m_t = Σ_s EdgeLin(γ(w_ts)) ⊙ NodeLin(h_s)`` — ``(B, n_out, D)``.
-
-        Computed as ``Σ_s (A γ(w_ts)) ⊙ n_s + a ⊙ Σ_s n_s`` (the EdgeLin bias ``a`` taken out of
-        the sum), with ``A γ(w)`` from :meth:`FourierFeatures.project` — the same sum, two
-        fewer passes over the ``(B, n_out, n_in, D)`` edge tensor.
-        """
+        """``Σ_s (A γ(w_ts)) ⊙ n_s + a ⊙ Σ_s n_s`` with ``n = NodeLin(h)`` — the plain sum
+        with EdgeLin's bias ``a`` taken out and ``A γ(w)`` from :meth:`FourierFeatures.project`
+        (two fewer passes over the edge tensor); in place and by groups of
+        ``inference_chunk`` INRs without gradients on a CPU."""
         n = self.node_lin(h_src)  # (B, n_in, D)
         bias_term = (self.edge_lin.bias * n.sum(1)).unsqueeze(1)  # (B, 1, D)
         n = n.unsqueeze(1)
         if torch.is_grad_enabled():
             e = fourier.project(edges, self.edge_lin.weight)  # (B, n_out, n_in, D), no bias
             return (e * n).sum(2) + bias_term
-        # inference: in place, and over cache-sized groups of INRs so that each group's
-        # edge tensor is still in cache when it is multiplied and summed (CPU)
         B = edges.shape[0]
-        step = B if edges.device.type != "cpu" else max(1, self.inference_chunk)
+        step = group_size(B, edges.device, self.inference_chunk)
         out = torch.empty_like(bias_term.expand(-1, edges.shape[1], -1))
         for i in range(0, B, step):
             e = fourier.project(edges[i:i + step], self.edge_lin.weight)
@@ -117,18 +148,15 @@ class DNGLayer(nn.Module):
         return out.add_(bias_term)
 
     def _fused_input_map(self, cell_map: nn.Linear) -> tuple[torch.Tensor, torch.Tensor]:
-        """``W = W_cell · W_in``, ``c = W_cell · c_in + c_cell`` (cached when not training)."""
+        """``W = W_cell · W_in``, ``c = W_cell · c_in + c_cell`` (fp32; cached if ``cached``)."""
         params = (self.input_lin.weight, self.input_lin.bias, cell_map.weight, cell_map.bias)
-        key = tuple((id(p), p._version, p.device, p.dtype) for p in params)
-        cacheable = not torch.is_grad_enabled() or not any(p.requires_grad for p in params)
-        if cacheable and self._fused_cache is not None and self._fused_cache[0] == key:
-            return self._fused_cache[1], self._fused_cache[2]
-        with torch.autocast(cell_map.weight.device.type, enabled=False):  # cached: fp32
-            w = cell_map.weight @ self.input_lin.weight
-            c = torch.addmv(cell_map.bias, cell_map.weight, self.input_lin.bias)
-        if cacheable:
-            self._fused_cache = (key, w, c)
-        return w, c
+
+        def compute():
+            with torch.autocast(cell_map.weight.device.type, enabled=False):
+                return (cell_map.weight @ self.input_lin.weight,
+                        torch.addmv(cell_map.bias, cell_map.weight, self.input_lin.bias))
+
+        return self._fused.get(params, compute) if self.cached else compute()
 
     def input_gates(self, u: torch.Tensor, cell: nn.Module, extra: torch.Tensor | None,
                     fourier: FourierFeatures | None):
@@ -144,15 +172,6 @@ class DNGLayer(nn.Module):
         lin = self.input_lin
         x = fourier.project(u, lin.weight, lin.bias) if fourier is not None else lin(u)
         return (x if extra is None else x + extra), None
-
-    def forward(self, h_src, edges, u, cell, fourier, extra=None, u_is_raw=True):
-        """``edges (B, n_out, n_in)`` raw weights; ``u`` raw biases ``(B, n_out)`` (pass 0,
-        ``u_is_raw``) or previous states ``(B, n_out, D)``."""
-        m = self.message(h_src, edges, fourier)
-        if self.aggregation == "mean":
-            m = m / edges.shape[-1]
-        x, gx = self.input_gates(u, cell, extra, fourier if u_is_raw else None)
-        return self.norm(cell(x, m, gx=gx))
 
 
 class DNGEncoder(nn.Module):
@@ -177,7 +196,7 @@ class DNGEncoder(nn.Module):
         self.cells = nn.ModuleList(CELLS[config.cell](D) for _ in range(config.passes))
         self.layers = nn.ModuleList(
             nn.ModuleList(DNGLayer(D, F2, F2 if p == 0 else D, config.fuse_input,
-                                   config.aggregation)
+                                   config.aggregation, config.inference_chunk, config.cached)
                           for _ in range(L))
             for p in range(config.passes))
         self.dropout = nn.Dropout(config.dropout)

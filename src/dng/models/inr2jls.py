@@ -15,6 +15,7 @@ from torch import nn
 
 from dng.errors import ShapeError
 from dng.models.encoder import DNGEncoder, EncoderConfig
+from dng.models.layers import ParamCache, group_size
 from dng.weights import MLPWeights
 
 VIEW_NAMES = ("identity", "hflip", "vflip", "rot+90", "rot-90", "rot180")
@@ -54,46 +55,54 @@ class LatentGenerator(nn.Module):
     """
 
     def __init__(self, num_tokens: int, token_dim: int, readout_dim: int, hidden: int,
-                 latent_dim: int):
+                 latent_dim: int, inference_chunk: int = 2, cached: bool = True):
         super().__init__()
         self.token_dim = token_dim
         self.tokens = nn.Parameter(torch.empty(num_tokens, token_dim))
         self.fusion = nn.Sequential(nn.Linear(token_dim + readout_dim, hidden), nn.ReLU(),
                                     nn.Linear(hidden, latent_dim))
-        self._cache: tuple | None = None
+        # speed options (same math; see DNGLayer): CPU inference groups, token-part cache
+        self.inference_chunk, self.cached = inference_chunk, cached
+        self._token_cache = ParamCache()
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
         nn.init.normal_(self.tokens)
         self.fusion[0].reset_parameters()
         self.fusion[2].reset_parameters()
-        self._cache = None
+        self._token_cache.clear()
+
+    def plain_forward(self, readout: torch.Tensor) -> torch.Tensor:
+        """The equation as written: ``fusion([q_t ; r])`` for every token."""
+        B, T = readout.shape[0], self.tokens.shape[0]
+        q = self.tokens.unsqueeze(0).expand(B, -1, -1)
+        return self.fusion(torch.cat([q, readout.unsqueeze(1).expand(-1, T, -1)], dim=-1))
 
     def token_part(self) -> torch.Tensor:
-        """``W_1^q q_t + c_1`` — ``(T, hidden)``; cached while parameters are unchanged and no
-        gradient is needed."""
+        """``W_1^q q_t + c_1`` — ``(T, hidden)``; cached (``cached``) while the parameters are
+        unchanged and no gradient is needed."""
         lin = self.fusion[0]
-        params = (self.tokens, lin.weight, lin.bias)
-        key = (tuple((id(p), p._version, p.device, p.dtype) for p in params),
-               torch.is_autocast_enabled(self.tokens.device.type))  # bf16 and fp32 apart
-        cacheable = not torch.is_grad_enabled()
-        if cacheable and self._cache is not None and self._cache[0] == key:
-            return self._cache[1]
-        out = F.linear(self.tokens, lin.weight[:, :self.token_dim], lin.bias)
-        if cacheable:
-            self._cache = (key, out)
-        return out
+
+        def compute():
+            return F.linear(self.tokens, lin.weight[:, :self.token_dim], lin.bias)
+
+        if not self.cached:
+            return compute()
+        return self._token_cache.get((self.tokens, lin.weight, lin.bias), compute,
+                                     torch.is_autocast_enabled(self.tokens.device.type))
 
     def forward(self, readout: torch.Tensor) -> torch.Tensor:
         lin = self.fusion[0]
         r = (readout @ lin.weight[:, self.token_dim:].T).unsqueeze(1)  # (B, 1, hidden)
         tok = self.token_part().unsqueeze(0)  # (1, T, hidden)
-        if torch.is_grad_enabled() or readout.device.type != "cpu":
+        B = readout.shape[0]
+        step = group_size(B, readout.device, self.inference_chunk)
+        if step >= B:
             return self.fusion[2](torch.relu_(tok + r))  # (B, T, latent_dim)
-        # inference on CPU: groups of 2 INRs keep the (T, hidden) activations in cache
-        out = readout.new_empty(readout.shape[0], tok.shape[1], self.fusion[2].out_features)
-        for i in range(0, readout.shape[0], 2):
-            out[i:i + 2] = self.fusion[2](torch.relu_(tok + r[i:i + 2]))
+        # inference on CPU: groups of INRs keep the (T, hidden) activations in cache
+        out = readout.new_empty(B, tok.shape[1], self.fusion[2].out_features)
+        for i in range(0, B, step):
+            out[i:i + step] = self.fusion[2](torch.relu_(tok + r[i:i + step]))
         return out
 
 
@@ -176,7 +185,8 @@ class INR2JLS(nn.Module):
         D, R = config.encoder.emb_dim, self.encoder.out_dim
         if config.latent_generator:
             self.generator: nn.Module = LatentGenerator(
-                self.num_tokens, D, R, config.generator_hidden or (D + R), config.latent_dim)
+                self.num_tokens, D, R, config.generator_hidden or (D + R), config.latent_dim,
+                config.encoder.inference_chunk, config.encoder.cached)
         else:
             self.generator = DirectLatent(self.num_tokens, R, config.latent_dim)
         self.decoder = ConvDecoder(config.latent_dim, C, self.grid, config.views,

@@ -59,6 +59,39 @@ class FourierFeatures(nn.Module):
         return out.view(*x.shape, weight.shape[0])
 
 
+class ParamCache:
+    """A value computed from some parameters, reused while none of them has changed (same
+    tensors, same ``_version``) and no gradient has to flow through it — like PyG's
+    ``cached=True``, but safe while training: a step of the optimiser bumps the versions.
+
+    ``get(params, compute, *extra_key)`` returns ``compute()`` or the cached value.
+    """
+
+    def __init__(self) -> None:
+        self._key: tuple | None = None
+        self._value = None
+
+    def clear(self) -> None:
+        self._key = self._value = None
+
+    def get(self, params, compute, *extra_key):
+        if torch.is_grad_enabled() and any(p.requires_grad for p in params):
+            return compute()  # a graph is needed: never cached
+        key = (tuple((id(p), p._version, p.device, p.dtype) for p in params), *extra_key)
+        if self._key != key:
+            self._key, self._value = key, compute()
+        return self._value
+
+
+def group_size(batch: int, device: torch.device, chunk: int) -> int:
+    """INRs per group for the CPU inference paths: ``chunk`` without gradients on a CPU
+    (each group's large intermediate stays in cache), else the whole batch (``chunk = 0``:
+    never grouped)."""
+    if chunk > 0 and device.type == "cpu" and not torch.is_grad_enabled():
+        return chunk
+    return batch
+
+
 def _reset_uniform(module: nn.Module, dim: int) -> None:
     """Every parameter (biases included) from ``U(±1/√D)`` — the reference's cell init."""
     bound = 1.0 / math.sqrt(dim)

@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass
 
 import torch
 
-from dng.errors import ShapeError
+from dng.errors import ConfigError, ShapeError
 from dng.weights import MLPWeights
 from dng.zoo.siren import SirenSpec, grid_axes, init_siren
 
@@ -65,7 +65,7 @@ class FitRecipe:
     def named(cls, name: str, **overrides) -> "FitRecipe":
         """Recipe ``name`` (one of :data:`RECIPES`); overrides that are ``None`` are ignored."""
         if name not in RECIPES:
-            raise ShapeError(f"unknown fit recipe {name!r} ({' or '.join(RECIPES)})")
+            raise ConfigError(f"unknown fit recipe {name!r} ({' or '.join(RECIPES)})")
         return cls(**{**RECIPES[name], **{k: v for k, v in overrides.items() if v is not None}})
 
     def to_dict(self) -> dict:
@@ -76,7 +76,7 @@ class FitRecipe:
             return self.lr
         if self.schedule == "cosine":
             return self.lr * 0.5 * (1 + math.cos(math.pi * step / self.steps))
-        raise ShapeError(f"unknown lr schedule {self.schedule!r} (cosine or constant)")
+        raise ConfigError(f"unknown lr schedule {self.schedule!r} (cosine or constant)")
 
 
 def psnr_from_mse(mse: torch.Tensor) -> torch.Tensor:
