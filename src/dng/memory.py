@@ -1,6 +1,13 @@
-"""Peak memory of a callable: CUDA's allocator statistics on a GPU; on a CPU the glibc heap in
-use (``mallinfo2`` through ctypes; the resident set where that is missing), sampled by a
-thread. Used by ``dng bench`` only."""
+"""The process's memory, through glibc where there is one (ctypes; a no-op elsewhere).
+
+* :func:`keep_freed_memory` — keep freed heap memory for reuse (the CLI and fitting workers
+  call it): CPU fitting and training allocate the same multi-MB tensors every step, and
+  glibc's default of returning freed memory to the OS makes every step page-fault them in
+  again (measured in ``benchmarks/RESULTS.md`` §10).
+* :func:`peak_memory` — peak memory of a callable: CUDA's allocator statistics on a GPU; on a
+  CPU the glibc heap in use (``mallinfo2``; the resident set where that is missing), sampled
+  by a thread. Used by ``dng bench``.
+"""
 
 from __future__ import annotations
 
@@ -32,6 +39,22 @@ except (OSError, AttributeError):  # not glibc: fall back to the resident set si
     def _heap_in_use() -> int:  # noqa: F811
         with open("/proc/self/statm") as f:
             return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def keep_freed_memory() -> bool:
+    """glibc: no trimming of the heap's top and no ``mmap`` for blocks up to 32 MiB (glibc's
+    cap), so freed memory is reused without page faults. Returns whether it applied. The
+    process keeps its peak heap size (no cost for a job that reaches that peak every step).
+    ``DNG_MALLOC_TUNING=0`` in the environment turns it off."""
+    if os.environ.get("DNG_MALLOC_TUNING", "1") == "0":
+        return False
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        m_trim_threshold, m_mmap_threshold = -1, -3
+        return bool(libc.mallopt(m_mmap_threshold, 32 << 20)) and \
+            bool(libc.mallopt(m_trim_threshold, 1 << 30))
+    except (OSError, AttributeError):
+        return False
 
 
 class _PeakHeap:

@@ -91,7 +91,10 @@ def main(argv: list[str] | None = None) -> int:
     error (data, files, a diverged run, a busy directory), 130 interrupted. Errors are one line; ``DNG_DEBUG=1`` shows the traceback."""
     import os
 
+    from dng.memory import keep_freed_memory
+
     args = build_parser().parse_args(argv)
+    keep_freed_memory()  # CPU steps reuse freed tensors' memory instead of faulting it in
     debug = os.environ.get("DNG_DEBUG", "") not in ("", "0")
     try:
         args.fn(args)

@@ -118,10 +118,11 @@ class _SirenProblem:
         sA, cA, sB, cB = A.sin(), A.cos(), Bx.sin(), Bx.cos()
         sA, cA = sA[:, :, None, :], cA[:, :, None, :]
         sB, cB = sB[:, None, :, :], cB[:, None, :, :]
-        h = (sA * cB + cA * sB).reshape(B, H * W, -1)
-        hs, cos_ = [h], [(cA * cB - sA * sB).reshape(B, H * W, -1)]
+        h = torch.mul(sA, cB).addcmul_(cA, sB).reshape(B, H * W, -1)  # sin(A + B)
+        c = torch.mul(cA, cB).addcmul_(sA, sB, value=-1)  # cos(A + B)
+        hs, cos_ = [h], [c.reshape(B, H * W, -1)]
         for l in range(1, len(ws) - 1):
-            a = torch.bmm(h, ws[l].transpose(1, 2)).add_(bs[l][:, None, :]).mul_(om[l])
+            a = torch.baddbmm(bs[l][:, None, :], h, ws[l].transpose(1, 2)).mul_(om[l])
             h = a.sin()
             hs.append(h)
             cos_.append(a.cos_())

@@ -224,18 +224,26 @@ def _import_entries(entries, out: Path, fmt: str, images: ImageSet | None,
         images = ImageSet(name, torch.cat(rendered), labels, split, classes)
     p = torch.cat(psnrs)
     counts = {k: int((split == v).sum()) for v, k in enumerate(("train", "val", "test"))}
+    recipe = {"imported_from": str(entries[0].path.parents[1 if fmt == "nfn" else 2]),
+              "layout": fmt, **act}
+    stats = split_stats(p, split) if images_given else \
+        {k: {"count": v} for k, v in counts.items() if v}
+    return _finish(out, spec, recipe, int(max(e.copy for e in entries)), shard_size,
+                   len(entries), shards, images, classes, counts, stats)
+
+
+def _finish(out: Path, spec: SirenSpec, recipe: dict, copies: int, shard_size: int, num: int,
+            shards: list, images: ImageSet, classes: list, counts: dict, stats: dict) -> Zoo:
+    """Write an imported zoo's images and manifest (its shards are written); open it."""
+    C, H, W = images.image_shape
     manifest = {
-        "format": FORMAT, "version": VERSION, "spec": spec.to_dict(),
-        "recipe": {"imported_from": str(entries[0].path.parents[1 if fmt == "nfn" else 2]),
-                   "layout": fmt, **act},
-        "seed": None, "copies": int(max(e.copy for e in entries)), "shard_size": shard_size,
-        "num_inrs": len(entries), "num_shards": len(shards),
+        "format": FORMAT, "version": VERSION, "spec": spec.to_dict(), "recipe": recipe,
+        "seed": None, "copies": copies, "shard_size": shard_size, "num_inrs": num,
+        "num_shards": len(shards),
         "dataset": {"name": images.name, "checksum": images.checksum, "classes": classes,
-                    "image_shape": [sizes[-1], H, W], "counts": counts},
+                    "image_shape": [spec.out_features, H, W], "counts": counts},
         "complete": True, "fit_seconds": None, "inr_per_second": None,
-        "images": write_images(out, images), "shards": shards,
-        "stats": split_stats(p, split) if images_given else
-        {k: {"count": v} for k, v in counts.items() if v},
+        "images": write_images(out, images), "shards": shards, "stats": stats,
     }
     atomic_write_json(out / "zoo.json", manifest)
     return Zoo(out)
@@ -280,20 +288,8 @@ def _import_state_dicts(sources: list[str | Path], out: str | Path,
     with torch.no_grad():
         p = psnr(render(weights, spec, H, W), normalize_images(images_u8)).float()
     out.mkdir(parents=True, exist_ok=True)
-    manifest = {
-        "format": FORMAT, "version": VERSION, "spec": spec.to_dict(),
-        "recipe": {"imported_from": [str(s) for s in sources], **act}, "seed": None,
-        "copies": 0,
-        "shard_size": N, "num_inrs": N, "num_shards": 1,
-        "dataset": {"name": images.name, "checksum": images.checksum, "classes": images.classes,
-                    "image_shape": [sizes[-1], H, W], "counts": images.counts()},
-        "complete": False, "fit_seconds": None, "inr_per_second": None,
-    }
-    manifest["images"] = write_images(out, images)
     meta = {"label": labels, "image_index": torch.arange(N), "split": split,
             "copy": torch.zeros(N, dtype=torch.int64), "psnr": p}
-    manifest["shards"] = [write_shard(out, 0, weights, meta)]
-    manifest["stats"] = split_stats(p, split)
-    manifest["complete"] = True
-    atomic_write_json(out / "zoo.json", manifest)
-    return Zoo(out)
+    shards = [write_shard(out, 0, weights, meta)]
+    return _finish(out, spec, {"imported_from": [str(s) for s in sources], **act}, 0, N, N,
+                   shards, images, images.classes, images.counts(), split_stats(p, split))

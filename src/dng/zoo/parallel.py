@@ -18,7 +18,10 @@ def default_workers() -> int:
 
 
 def worker_init(parent: int | None = None) -> None:
+    from dng.memory import keep_freed_memory
+
     torch.set_num_threads(1)
+    keep_freed_memory()
     _die_with_parent()
     if parent is not None and os.getppid() != parent:  # the parent died while we started
         os._exit(1)

@@ -53,6 +53,9 @@ def _load_tensors(path: Path) -> dict[str, torch.Tensor]:
         raise ZooError(f"{path}: unreadable shard ({e})") from None
 
 
+_VERIFIED: set[tuple] = set()  # (path, size, mtime, sha256) of files checked in this process
+
+
 class Zoo:
     """A fitted zoo on disk. Opening checks the manifest against the files; data loads lazily.
 
@@ -127,9 +130,15 @@ class Zoo:
     def _read(self, entry: dict) -> dict[str, torch.Tensor]:
         """A listed file's tensors, its sha256 checked first (unless ``verify_data=False``)."""
         f = self.file(entry["file"])
-        if self.verify_data and sha256_file(f) != entry.get("sha256"):
-            raise ZooError(f"{f}: sha256 differs from the manifest (corrupted file; rerun "
-                           "`dng fit` to refit it, or pass --no-verify to read it anyway)")
+        if self.verify_data:
+            st = f.stat()
+            key = (str(f.resolve()), st.st_size, st.st_mtime_ns, entry.get("sha256"))
+            if key not in _VERIFIED:  # once per file and process, not once per Zoo object
+                if sha256_file(f) != entry.get("sha256"):
+                    raise ZooError(f"{f}: sha256 differs from the manifest (corrupted file; "
+                                   "rerun `dng fit` to refit it, or pass --no-verify to read "
+                                   "it anyway)")
+                _VERIFIED.add(key)
         return _load_tensors(f)
 
     # ------------------------------------------------------------------ info
