@@ -6,7 +6,9 @@ Steps, each only while time is left (``--minutes`` in all):
    (device-resident data, fused AdamW, TF32, bf16 autocast; ``--compile`` adds
    torch.compile) for the encoder-only classifier (F=D=128, batch 128) and INR2JLS stage 1
    (F=128, D=512, latent 49×128, 6 views, batch 64);
-3. train the encoder-only classifier with the ``gpu`` preset, then INR2JLS stage 1 + 2;
+3. train the encoder-only classifier with the ``gpu`` preset, the published baselines
+   (``--baselines``: NG-GNN on PyG and NFN, their ``gpu`` presets = their authors' training
+   settings), then INR2JLS stage 1 + 2;
 4. evaluate on the full test split; write ``OUT/gpu_paper.json`` in the format of
    ``benchmarks/results/gpu_paper.json`` and the runs' ``metrics.json``/``best.pt``
    (bf16 weights, < 16 MiB each) so that ``dng train --resume`` continues them later.
@@ -29,6 +31,7 @@ import torch
 
 from dng.data import load_dataset
 from dng.device import resolve_device, synchronize
+from dng.errors import ConfigError
 from dng.eval import evaluate_run
 from dng.train import TrainConfig, build_model, train
 from dng.train.loop import loss_fn, make_optimizer, speed_settings
@@ -92,6 +95,8 @@ def main() -> None:
     ap.add_argument("--zoo", help="an existing zoo (skips fitting)")
     ap.add_argument("--work", default="/tmp/dng-gpu-paper", help="zoo and run directories")
     ap.add_argument("--tiny", action="store_true", help="tiny sizes: a CPU smoke test")
+    ap.add_argument("--baselines", default="ng-gnn,nfn",
+                    help="published baselines to train too (comma list; '' for none)")
     ap.add_argument("--max-run-minutes", type=float, default=None,
                     help="cap on each training run's budget (smoke tests)")
     args = ap.parse_args()
@@ -146,6 +151,12 @@ def main() -> None:
     # 3–4. training runs, each given what time is left
     def run(model: str, cfg: TrainConfig, run_dir: Path, share: float, scored: bool):
         budget = (left(args.minutes) - 45) * share / 60  # keep ~45 s for evaluation
+        if model in ("ng-gnn", "nfn"):  # optional extras: say so and go on without them
+            try:
+                build_model(cfg, zoo)
+            except ConfigError as e:
+                say(f"{model}: skipped ({e})")
+                return
         if args.max_run_minutes:
             budget = min(budget, args.max_run_minutes)
         if budget < 0.01:
@@ -162,7 +173,8 @@ def main() -> None:
             summary["runs"][-1]["test_accuracy"] = m.get("test_accuracy")
         # what a later GPU run needs to `dng train --resume` (bf16 weights: < 16 MiB each)
         # (stage 2 is cheap to redo: only its metrics come back; 8 files at most in all)
-        keep = ("metrics.json",) if model.endswith("classifier") else \
+        keep = ("metrics.json",) if model.endswith("classifier") or model in ("ng-gnn", "nfn") \
+            else \
             ("config.json", "last.pt") + (("metrics.json",) if scored else ())
         for f in keep:
             if (run_dir / f).is_file():
@@ -170,7 +182,11 @@ def main() -> None:
         save()
 
     runs = work / "runs"
-    run("dng-encoder", enc, runs / "enc", 0.45, True)
+    run("dng-encoder", enc, runs / "enc", 0.35, True)
+    for name in filter(None, args.baselines.split(",")):
+        base = TrainConfig.preset_config("gpu", name).override(
+            {**common, **({"fourier_dim": "8"} if args.tiny else {})})
+        run(name, base, runs / name, 0.12, True)
     run("inr2jls", s1, runs / "s1", 0.6, False)
     if (runs / "s1" / "best.pt").is_file():
         s2 = TrainConfig.preset_config("gpu", "inr2jls-classifier").override(

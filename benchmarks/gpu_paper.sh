@@ -6,7 +6,9 @@
 #   benchmarks/gpu_paper.sh [DATA_DIR] [MINUTES] [COPIES] [COMPILE]
 #
 # The device machine has CUDA torch but maybe not this package's pure-Python dependencies:
-# prepare them here once with `pip install --target .gpu_deps omegaconf` and pass
+# prepare them here once with
+#   pip install --no-deps --target .gpu_deps omegaconf antlr4-python3-runtime nfn==0.1.2 einops torch_geometric==2.7.0
+# (no torch: the machine's CUDA build stays) and pass
 # `.gpu_deps` in the run's carry list. Rehearse on the CPU:
 #   OUT=/tmp/g python benchmarks/gpu_paper.py --dataset digits --out /tmp/g --tiny --device cpu
 set -euo pipefail

@@ -40,3 +40,19 @@ def test_nfn_recipe_reproduces_the_papers_zoo_statistics(data_dir, tmp_path, cap
         for key, v in r.items():
             assert abs(v - 1) < 0.10, (l, key, v)
     assert torch  # (tensor helpers come through conftest)
+
+
+def test_dwsnets_recipe_reproduces_their_zoo_statistics(data_dir, tmp_path, capsys):
+    """`--recipe dwsnets` on 96 MNIST INRs (32 per split; 1 000 steps each): the zoo knows it
+    is of the DWSNets kind (auto reference `dwsnets_mnist`) and every layer's weight and bias
+    std lies within 15 % of the published statistics (9.6 % at most on 128 INRs)."""
+    out = tmp_path / "z"
+    assert main(["zoo", "fit", "--dataset", "mnist", "--data-dir", str(data_dir), "--limit",
+                 "32", "--recipe", "dwsnets", "--out", str(out), "--device", "cpu"]) == 0
+    capsys.readouterr()
+    assert main(["zoo", "info", str(out), "--stats", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["reference"] == "dwsnets_mnist"
+    for l, r in enumerate(report["ratios"]):
+        for key, v in r.items():
+            assert abs(v - 1) < 0.15, (l, key, v)
