@@ -1,92 +1,9 @@
-"""Neural graphs of MLPs: the *dynamic* one (a sequence of layer snapshots) and the *static* one.
+"""Neural graphs of MLPs (:mod:`dng.graph.neural`): the dynamic one (a sequence of layer
+snapshots, Wu et al.), the static one (Kofinas et al. 2024), and the static graph's edge list in
+PyTorch Geometric's layout."""
 
-An MLP ``n_0 → n_1 → … → n_L`` has neurons as nodes and weights as edges.
-
-* **Dynamic neural graph** (Wu et al.): snapshot ``l`` (``l = 0..L-1``) holds only the bipartite
-  block from layer ``l`` to layer ``l+1`` — edge features ``W_l`` ``(B, n_{l+1}, n_l)`` in
-  ``[target, source]`` layout and node features ``b_l`` ``(B, n_{l+1})`` of the targets.
-  Processing the snapshots in order mirrors the forward pass.
-* **Static neural graph** (Kofinas et al. 2024): all layers at once — node features
-  ``(B, N, 1)`` (biases; 0 for the input neurons) with ``N = Σ n_l`` and the same weight blocks,
-  each block connecting node ranges ``[off_l, off_l + n_l)`` → ``[off_{l+1}, …)``.
-
-Both are views over dense batched tensors, no per-edge Python; :func:`edge_index` and
-:func:`edge_values` give the static graph as an edge list (PyTorch Geometric's layout).
-"""
-
-from __future__ import annotations
-
-from dataclasses import dataclass
-
-import torch
-
-from dng.weights import MLPWeights
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """One time step of a dynamic neural graph: the block ``layer → layer + 1``.
-
-    ``edges``: ``(B, n_out, n_in)`` weights; ``nodes``: ``(B, n_out)`` target biases;
-    ``activation``: the target layer's nonlinearity.
-    """
-
-    layer: int
-    edges: torch.Tensor
-    nodes: torch.Tensor
-    activation: str
-
-
-def dynamic_graph(weights: MLPWeights) -> list[Snapshot]:
-    """The snapshots ``G_0, …, G_{L-1}`` of a batch of MLPs."""
-    return [Snapshot(l, w, b, a) for l, (w, b, a) in
-            enumerate(zip(weights.weights, weights.biases, weights.activations))]
-
-
-@dataclass(frozen=True)
-class StaticGraph:
-    """All neurons and all weight blocks of a batch of MLPs.
-
-    ``nodes``: ``(B, N, 1)`` — biases, 0 for input neurons; ``blocks[l]``: ``(B, n_{l+1}, n_l)``;
-    ``offsets[l]``: index of layer ``l``'s first neuron; ``layer_sizes``: ``(n_0, …, n_L)``.
-    """
-
-    nodes: torch.Tensor
-    blocks: tuple[torch.Tensor, ...]
-    offsets: tuple[int, ...]
-    layer_sizes: tuple[int, ...]
-
-
-def static_graph(weights: MLPWeights) -> StaticGraph:
-    sizes = weights.layer_sizes
-    offsets = [0]
-    for n in sizes:
-        offsets.append(offsets[-1] + n)
-    B = weights.batch_size
-    zeros = weights.biases[0].new_zeros(B, sizes[0])
-    nodes = torch.cat([zeros, *weights.biases], dim=1)[..., None]
-    return StaticGraph(nodes, weights.weights, tuple(offsets[:-1]), sizes)
-
-
-def edge_index(layer_sizes, device=None) -> torch.Tensor:
-    """``(2, E)`` source/target node indices of the static graph's ``E = Σ n_l n_{l+1}``
-    edges, block by block, each block in the row-major order of ``W_l`` (target, source):
-    edge ``k`` carries ``edge_values(weights)[:, k]``."""
-    sizes = [int(n) for n in layer_sizes]
-    off = [0]
-    for n in sizes:
-        off.append(off[-1] + n)
-    parts = []
-    for l in range(len(sizes) - 1):
-        t, s = torch.meshgrid(torch.arange(sizes[l + 1]), torch.arange(sizes[l]), indexing="ij")
-        parts.append(torch.stack([s.flatten() + off[l], t.flatten() + off[l + 1]]))
-    return torch.cat(parts, dim=1).to(device)
-
-
-def edge_values(weights: MLPWeights) -> torch.Tensor:
-    """``(B, E)``: every weight, in the edge order of :func:`edge_index`."""
-    return torch.cat([w.flatten(1) for w in weights.weights], dim=1)
-
+from dng.graph.neural import (Snapshot, StaticGraph, dynamic_graph, edge_index, edge_values,
+                              static_graph)
 
 __all__ = ["Snapshot", "StaticGraph", "dynamic_graph", "edge_index", "edge_values",
            "static_graph"]

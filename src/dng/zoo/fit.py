@@ -12,7 +12,7 @@ exactly the one it would get alone. Two things make this fast on a CPU:
   over the stacked tensors.
 
 Named recipes (:data:`RECIPES`). ``nfn`` (alias ``reference``) — the default — is the reference
-implementation's (Adam, lr 1e-3, 300 full-batch steps, constant; FORMAT.md §1): 37.6 dB mean
+implementation's (Adam, lr 1e-3, 300 full-batch steps, constant): 37.6 dB mean
 PSNR on MNIST. ``fast`` (lr 1.2e-2 with cosine decay, 70 steps) reaches 43.5 dB in a quarter
 of the time, but its weights are much harder to classify: on MNIST the DNG-Encoder stays at
 ~24 % for 27 epochs on a ``fast`` zoo and climbs past 36 % on a ``reference`` zoo in the same
