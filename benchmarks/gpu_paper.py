@@ -173,8 +173,9 @@ def main() -> None:
             summary["runs"][-1]["test_accuracy"] = m.get("test_accuracy")
         # what a later GPU run needs to `dng train --resume` (bf16 weights: < 16 MiB each)
         # (stage 2 is cheap to redo: only its metrics come back; 8 files at most in all)
-        keep = ("metrics.json",) if model.endswith("classifier") or model in ("ng-gnn", "nfn") \
-            else \
+        # (the baselines: their accuracy in gpu_paper.json is all that comes back)
+        keep = () if model in ("ng-gnn", "nfn") else ("metrics.json",) \
+            if model.endswith("classifier") else \
             ("config.json", "last.pt") + (("metrics.json",) if scored else ())
         for f in keep:
             if (run_dir / f).is_file():
