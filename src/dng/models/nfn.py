@@ -1,17 +1,19 @@
 r"""NFN baseline: an invariant classifier built from the ``nfn`` package's layers
 (Zhou et al., "Permutation Equivariant Neural Functionals", NeurIPS 2023; PyPI ``nfn``, MIT).
 
-Built as the package's INR-classification experiments build their invariant NFN: random
-Fourier features of every weight and bias (``GaussianFourierFeatureTransform``), the
-input/output positional encoding (``IOSinusoidalEncoding``), ``layers`` equivariant
-``HNPLinear`` (or ``NPLinear``) layers with ReLU, the invariant ``HNPPool``/``NPPool``, and
-an MLP head. Widths and the Fourier scale are ours (the published defaults were not verified
-here): ``hidden`` channels, ``fourier`` features, scale 3.
+Built as the INR-classification experiments build their invariant NFN (the configuration
+neural-graphs runs for its NFN rows: ``configs/model/nfn.yaml``, ``nn/nfn/models.py``): random
+Fourier features of every weight and bias (``GaussianFourierFeatureTransform``, the package's
+defaults: 256 frequencies, scale 10), the input/output positional encoding
+(``IOSinusoidalEncoding``), ``layers`` equivariant ``NPLinear`` layers (``mode="np"``, the
+paper's NFN row; or ``HNPLinear``) of ``hidden`` = 512 channels with ReLU, the invariant
+``NPPool`` (or ``HNPPool``), and the head ``Dropout → Linear(·, 1000) → ReLU → Dropout →
+Linear(1000, 1000) → ReLU → Dropout → Linear(1000, classes)`` with dropout 0.5. No input
+normalisation (``normalize: False`` there).
 
 Input: :class:`~dng.weights.MLPWeights` → nfn's ``WeightSpaceFeatures`` with one channel
-(:func:`dng.interop.to_nfn`)
-(weights ``(B, 1, n_out, n_in)``, biases ``(B, 1, n_out)``). Hidden-neuron permutations leave
-the output unchanged. Needs the optional extra: ``pip install "dng[baselines]"``.
+(:func:`dng.interop.to_nfn`). Hidden-neuron permutations leave the output unchanged. Needs the
+optional extra: ``pip install "dng[baselines]"``.
 """
 
 from __future__ import annotations
@@ -37,9 +39,9 @@ def _nfn():
 class NFNClassifier(nn.Module):
     """Invariant NFN classifier. ``forward(weights) → (B, classes)``."""
 
-    def __init__(self, layer_sizes, num_classes: int, hidden: int = 64, layers: int = 3,
-                 fourier: int = 16, fourier_scale: float = 3.0, mode: str = "hnp",
-                 dropout: float = 0.2):
+    def __init__(self, layer_sizes, num_classes: int, hidden: int = 512, layers: int = 3,
+                 fourier_dim: int = 256, fourier_scale: float = 10.0, mode: str = "np",
+                 dropout: float = 0.5, head_width: int = 1000):
         super().__init__()
         common, L = _nfn()
         if mode not in ("hnp", "np"):
@@ -53,15 +55,17 @@ class NFNClassifier(nn.Module):
         Linear = L.HNPLinear if mode == "hnp" else L.NPLinear
         Pool = L.HNPPool if mode == "hnp" else L.NPPool
         enc = L.IOSinusoidalEncoding(spec)
-        c = 2 * fourier
-        blocks: list[nn.Module] = [L.GaussianFourierFeatureTransform(spec, 1, fourier,
+        c = 2 * fourier_dim
+        blocks: list[nn.Module] = [L.GaussianFourierFeatureTransform(spec, 1, fourier_dim,
                                                                       fourier_scale), enc]
         c_in = enc.num_out_chan(c)  # Fourier channels + the position encoding's
         for i in range(layers):
             blocks += [Linear(spec, c_in if i == 0 else hidden, hidden), L.TupleOp(nn.ReLU())]
         blocks.append(Pool(spec))
         self.body = nn.Sequential(*blocks)
-        self.head = mlp([Pool.get_num_outs(spec) * hidden, 2 * hidden, num_classes], dropout)
+        self.head = nn.Sequential(nn.Dropout(dropout),
+                                  mlp([Pool.get_num_outs(spec) * hidden, head_width, head_width,
+                                       num_classes], dropout))
 
     def forward(self, weights: MLPWeights) -> torch.Tensor:
         if weights.layer_sizes != self.layer_sizes:

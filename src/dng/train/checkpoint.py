@@ -32,7 +32,7 @@ MODEL_FIELDS = {
     "ng-gnn": ("hidden", "fourier_dim", "fourier_scale", "dropout", "probes", "probe_mode"),
     "ng-gnn-lite": ("hidden", "fourier_dim", "fourier_scale", "dropout", "probes", "probe_mode"),
     "mlp": ("hidden", "dropout"),
-    "nfn": ("hidden", "dropout"),
+    "nfn": ("hidden", "fourier_dim", "fourier_scale", "dropout"),
 }
 PROBE_MODELS = (STAGE1, INR2INR_MODEL, "dng-encoder", "ng-gnn", "ng-gnn-lite")
 

@@ -26,6 +26,13 @@ NG_GNN_PAPER = dict(steps=70_000, batch_size=128, lr=1e-3, optimizer="adamw", am
                     grad_clip=10.0, hidden=32, fourier_dim=128, fourier_scale=3.0,
                     dropout=0.2, probes=0)
 
+# NFN as the INR-classification experiments build it (NP layers of 512 channels, the nfn
+# package's Fourier features, head 1000-1000, dropout 0.5: see dng.models.nfn) and train it
+# (training_protocols.nfn: batch 32, 200 000 steps, 10 000 warm-up steps; lr 1e-4, AdamW).
+NFN_PAPER = dict(steps=200_000, batch_size=32, lr=1e-4, optimizer="adamw", weight_decay=0.0,
+                 warmup_base=0.01, warmup_inc=0.01, warmup_every=100, hidden=512,
+                 fourier_dim=256, fourier_scale=10.0, dropout=0.5)
+
 # Presets as data: values by role (stage1 / stage2 / classifier), then by model. A model's
 # sizes are given under its own field names (ng-gnn's `hidden` is its node width), so the
 # trainer passes fields to the model registry as they are.
@@ -42,7 +49,7 @@ PRESETS: dict[str, dict[str, dict]] = {
         "ng-gnn": NG_GNN_PAPER,
         "ng-gnn-lite": dict(hidden=64, fourier_dim=64),
         "mlp": dict(hidden=512),
-        "nfn": dict(hidden=64),
+        "nfn": NFN_PAPER,
     },
     # One GPU, short budgets: the paper's sizes, a higher learning rate with warm-up (the
     # paper's constant 1e-4 is made for 400k steps), bf16 autocast and no probes — the
@@ -62,7 +69,7 @@ PRESETS: dict[str, dict[str, dict]] = {
         "ng-gnn": NG_GNN_PAPER,
         "ng-gnn-lite": dict(hidden=64, fourier_dim=64, lr=1e-4),
         "mlp": dict(hidden=512),
-        "nfn": dict(hidden=64),
+        "nfn": NFN_PAPER,
     },
     # Sized for 2 cores: D=128, F=64, latent 64, one image view (augment=none: 3.0–3.6× the
     # stage-1 steps of the 6 views) and probe features with K = 64 (beyond the paper) — see
@@ -77,7 +84,7 @@ PRESETS: dict[str, dict[str, dict]] = {
         "ng-gnn": dict(hidden=32, fourier_dim=128, dropout=0.2, amsgrad=True, grad_clip=10.0),
         "ng-gnn-lite": dict(hidden=64, fourier_dim=32),
         "mlp": dict(hidden=512),
-        "nfn": dict(hidden=64),
+        "nfn": dict(hidden=64, fourier_dim=32, fourier_scale=10.0, dropout=0.2),
     },
 }
 
