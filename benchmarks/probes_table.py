@@ -23,9 +23,10 @@ from pathlib import Path
 from dng.pipeline import result_dir, run_classifier, run_inr2jls
 
 
-def run_job(zoo: Path, out: Path, model: str, probes: int, minutes: float, seed: int) -> dict:
-    run = out / f"{model}-k{probes}-s{seed}"
-    ov = {"probes": str(probes)}
+def run_job(zoo: Path, out: Path, model: str, probes: int, minutes: float, seed: int,
+            mode: str = "post") -> dict:
+    run = out / f"{model}-k{probes}{'' if mode == 'post' else '-' + mode}-s{seed}"
+    ov = {"probes": str(probes), "probe_mode": mode}
     t0 = time.perf_counter()
     if model == "inr2jls":
         m = run_inr2jls(zoo, run, minutes, seed, overrides={"inr2jls": ov}, device="cpu")
@@ -33,6 +34,7 @@ def run_job(zoo: Path, out: Path, model: str, probes: int, minutes: float, seed:
         m = run_classifier(model, zoo, run, minutes, seed, overrides=ov, device="cpu")
     m = {**m, "job_seconds": time.perf_counter() - t0}
     (run / "job.json").write_text(json.dumps({**m, "method": model, "probes": probes,
+                                              "probe_mode": mode,
                                               "minutes": minutes, "seed": seed,
                                               "zoo": str(zoo)}, indent=2))
     return m
@@ -49,7 +51,9 @@ def table(out: Path) -> str:
             steps.append(str(json.loads((d / "train.json").read_text())["steps"]))
         zoo = json.loads((Path(j["zoo"]) / "zoo.json").read_text())
         counts = zoo["dataset"]["counts"]
-        rows.append((job.parent.parent.name, method, j["probes"], j["seed"], j["minutes"],
+        k = f"{j['probes']}" + (f" ({j['probe_mode']})" if j.get("probe_mode", "post") != "post"
+                                and j["probes"] else "")
+        rows.append((job.parent.parent.name, method, k, j["seed"], j["minutes"],
                      100 * j["test_accuracy"], j["test_size"], " + ".join(steps),
                      f"{counts['train']}/{counts['val']}/{counts['test']}",
                      j.get("test_psnr")))
@@ -68,7 +72,7 @@ def table(out: Path) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--zoo", action="append", default=[], help="DATASET=ZOO_DIR (repeatable)")
-    ap.add_argument("--jobs", default="", help="comma list of DATASET:MODEL:K")
+    ap.add_argument("--jobs", default="", help="comma list of DATASET:MODEL:K[:pre|post]")
     ap.add_argument("--minutes", type=float, default=20.0)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", required=True)
@@ -78,9 +82,10 @@ def main() -> None:
     zoos = dict(z.split("=", 1) for z in args.zoo)
     if not args.table:
         for job in filter(None, args.jobs.split(",")):
-            ds, model, k = job.split(":")
+            ds, model, k, *mode = job.split(":")
             t0 = time.perf_counter()
-            m = run_job(Path(zoos[ds]), out / ds, model, int(k), args.minutes, args.seed)
+            m = run_job(Path(zoos[ds]), out / ds, model, int(k), args.minutes, args.seed,
+                        *mode)
             print(f"[probes_table] {ds} {model} K={k}: test accuracy "
                   f"{100 * m['test_accuracy']:.2f} % ({time.perf_counter() - t0:.0f} s)",
                   flush=True)
