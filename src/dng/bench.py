@@ -238,9 +238,12 @@ def run_bench(models: list[str], shape: str = "mnist", device: str = "cpu", repe
             rows.append(bench_model("DNG-Encoder classifier (D=128)", maybe_compile(m),
                                     lambda m, w: m(w), cls_loss, sizes, device, peak, repeats,
                                     train, autocast=autocast))
-        elif name == "ng-gnn":
-            m = create("ng-gnn", sizes, num_classes=classes)
-            rows.append(bench_model("NG-GNN (static graph)", maybe_compile(m), lambda m, w: m(w),
+        elif name in ("ng-gnn", "ng-gnn-lite", "nfn"):
+            label = {"ng-gnn": "NG-GNN (PyG PNA, as published)",
+                     "ng-gnn-lite": "NG-GNN-lite (dense static graph)",
+                     "nfn": "NFN (nfn package, NP 512)"}[name]
+            m = create(name, sizes, num_classes=classes)  # needs dng[baselines] for two
+            rows.append(bench_model(label, maybe_compile(m), lambda m, w: m(w),
                                     cls_loss, sizes, device, peak, repeats, train,
                                     autocast=autocast))
         elif name == "mlp":

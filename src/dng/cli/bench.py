@@ -6,7 +6,8 @@ import json
 
 from dng.bench import markdown, run_bench
 
-ALL = ["encoder", "inr2jls", "classify", "dng-encoder", "ng-gnn", "mlp"]
+ALL = ["encoder", "inr2jls", "classify", "dng-encoder", "ng-gnn", "ng-gnn-lite", "nfn", "mlp"]
+EXTRAS = {"ng-gnn": "torch_geometric", "nfn": "nfn"}  # models of dng[baselines]
 
 
 def cmd_bench(args) -> None:
@@ -15,10 +16,18 @@ def cmd_bench(args) -> None:
     from dng.device import resolve_device
     from dng.errors import ConfigError
 
+    import importlib.util
+
     models = args.models.split(",") if args.models else ALL
     unknown = [m for m in models if m not in ALL]
     if unknown:
         raise ConfigError(f"unknown bench model(s) {', '.join(unknown)} (choose {', '.join(ALL)})")
+    if not args.models:  # by default, the baselines whose extra is installed
+        missing = [m for m in models if m in EXTRAS and not importlib.util.find_spec(EXTRAS[m])]
+        if missing:
+            print(f"(skipping {', '.join(missing)}: pip install \"dng[baselines]\")",
+                  file=sys.stderr)
+        models = [m for m in models if m not in missing]
     args.device = str(resolve_device(args.device))
     res = run_bench(models, args.shape, args.device, args.repeats, not args.no_train,
                     not args.no_reference, args.compile, args.bf16)
