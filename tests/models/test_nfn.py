@@ -33,21 +33,11 @@ def test_wsfeat_round_trip_and_backward(dev):
     assert all(p.grad is not None for p in model.parameters() if p.requires_grad)
 
 
-def test_nfn_trains_from_the_cli_on_a_separable_zoo(tmp_path):
-    from dng.data.datasets import ImageSet, split_by_index
+def test_nfn_trains_from_the_cli_on_a_separable_zoo(separable_zoo, tmp_path):
     from dng.eval import evaluate_run
     from dng.train import TrainConfig, train
-    from dng.zoo import FitRecipe, build_zoo
 
-    g = torch.Generator().manual_seed(0)
-    labels = torch.arange(160) % 2
-    # near-constant images: their INRs differ mostly in the output bias, which NFN's pool sees
-    images = torch.randint(0, 20, (160, 1, 12, 12), generator=g, dtype=torch.uint8) \
-        + (labels * 230).view(-1, 1, 1, 1).to(torch.uint8)
-    build_zoo(ImageSet("toy", images, labels, split_by_index(160, 64, 48), ["dark", "bright"]),
-              tmp_path / "zoo", recipe=FitRecipe(steps=30, lr=1e-2))
     cfg = TrainConfig.preset_config("cpu", "nfn").override(
         {"steps": "120", "eval_every": "40", "batch_size": "16", "hidden": "16", "dropout": "0"})
-    train(tmp_path / "zoo", tmp_path / "r", cfg, progress=False)
-    # 64 training INRs: far from perfect, but far above chance (P(≥ 70 % of 48 | chance) < 0.5 %)
+    train(separable_zoo, tmp_path / "r", cfg, progress=False)
     assert evaluate_run(tmp_path / "r", progress=False)["test_accuracy"] >= 0.7

@@ -84,21 +84,12 @@ def test_without_pyg_the_error_names_the_extra(monkeypatch):
         create("ng-gnn", SIZES, num_classes=4)
 
 
-def test_ng_gnn_trains_from_the_cli_on_a_separable_zoo(tmp_path):
+def test_ng_gnn_trains_from_the_cli_on_a_separable_zoo(separable_zoo, tmp_path):
     from dng.cli import main
-    from dng.data.datasets import ImageSet, split_by_index
     from dng.eval import evaluate_run
-    from dng.zoo import FitRecipe, build_zoo
 
-    g = torch.Generator().manual_seed(0)
-    labels = torch.arange(160) % 2
-    images = torch.randint(0, 20, (160, 1, 12, 12), generator=g, dtype=torch.uint8) \
-        + (labels * 230).view(-1, 1, 1, 1).to(torch.uint8)
-    build_zoo(ImageSet("toy", images, labels, split_by_index(160, 64, 48), ["dark", "bright"]),
-              tmp_path / "zoo", recipe=FitRecipe(steps=30, lr=1e-2))
-    assert main(["train", "--zoo", str(tmp_path / "zoo"), "--out", str(tmp_path / "r"),
+    assert main(["train", "--zoo", str(separable_zoo), "--out", str(tmp_path / "r"),
                  "--model", "ng-gnn", "--steps", "240", "--eval-every", "40", "--batch-size",
                  "16", "--hidden", "16", "--fourier-dim", "16", "--probes", "0",
                  "--device", "cpu"]) == 0
-    # 64 training INRs: far above chance (P(≥ 70 % of 48 | chance) < 0.5 %)
     assert evaluate_run(tmp_path / "r", progress=False)["test_accuracy"] >= 0.7
