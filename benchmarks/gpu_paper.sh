@@ -7,8 +7,11 @@
 #
 # The device machine has CUDA torch but maybe not this package's pure-Python dependencies:
 # prepare them here once with
-#   pip install --no-deps --target .gpu_deps omegaconf antlr4-python3-runtime nfn==0.1.2 einops torch_geometric==2.7.0
-# (no torch: the machine's CUDA build stays) and pass
+#   pip install --no-deps --target .gpu_deps omegaconf antlr4-python3-runtime==4.9.3 \
+#     nfn==0.1.2 einops torch_geometric==2.7.0 requests urllib3 idna certifi \
+#     charset_normalizer psutil xxhash tqdm
+# (--no-deps: no torch, the machine's CUDA build stays first; what torch_geometric imports
+# beyond torch's own dependencies is listed; a baseline whose import fails is skipped) and pass
 # `.gpu_deps` in the run's carry list. Rehearse on the CPU:
 #   OUT=/tmp/g python benchmarks/gpu_paper.py --dataset digits --out /tmp/g --tiny --device cpu
 set -euo pipefail
