@@ -9,13 +9,15 @@ from pathlib import Path
 
 from dng.data import load_dataset
 from dng.data.datasets import normalize_images
+from dng.errors import ConfigError
 from dng.eval import evaluate_run
 from dng.train import STAGE1, STAGE2, TrainConfig, train
 from dng.zoo import FitRecipe, Zoo, build_zoo, limit_per_split
 from dng.zoo.build import plan_units
 from dng.zoo.parallel import default_workers
 
-# Paper Table 1 (test accuracy %, their numbers, GPU, full budget).
+# Paper Table 1 (test accuracy %, their numbers, GPU, full budget); the static-graph row is
+# the paper's NG-T (a transformer on the static graph), shown beside our `ng-gnn`.
 PAPER = {
     "inr2jls": {"mnist": 98.6, "fashion-mnist": 90.6, "cifar10": 73.2, "cifar100": 42.4},
     "ng-gnn": {"mnist": 96.8, "fashion-mnist": 85.2, "cifar10": 57.7, "cifar100": 31.7},
@@ -205,6 +207,11 @@ def reproduce(data_dir: str | Path | None, datasets: list[str], minutes: float, 
               progress: bool = True, limit: int | None = None,
               recipe: FitRecipe | None = None, device: str = "cpu") -> Path:
     """Build/reuse zoos, train every method with the same budget, write ``results.md``."""
+    from dng.models.registry import missing_extras
+
+    if missing_extras(methods):  # before hours of fitting, not after
+        raise ConfigError(f"{', '.join(missing_extras(methods))} need(s) the optional extra: "
+                          'pip install "dng[baselines]" (or leave them out of --methods)')
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     zoo_root = Path(zoo_root) if zoo_root else out / "zoos"

@@ -7,7 +7,6 @@ import json
 from dng.bench import markdown, run_bench
 
 ALL = ["encoder", "inr2jls", "classify", "dng-encoder", "ng-gnn", "ng-gnn-lite", "nfn", "mlp"]
-EXTRAS = {"ng-gnn": "torch_geometric", "nfn": "nfn"}  # models of dng[baselines]
 
 
 def cmd_bench(args) -> None:
@@ -16,14 +15,14 @@ def cmd_bench(args) -> None:
     from dng.device import resolve_device
     from dng.errors import ConfigError
 
-    import importlib.util
+    from dng.models.registry import missing_extras
 
     models = args.models.split(",") if args.models else ALL
     unknown = [m for m in models if m not in ALL]
     if unknown:
         raise ConfigError(f"unknown bench model(s) {', '.join(unknown)} (choose {', '.join(ALL)})")
     if not args.models:  # by default, the baselines whose extra is installed
-        missing = [m for m in models if m in EXTRAS and not importlib.util.find_spec(EXTRAS[m])]
+        missing = missing_extras(models)
         if missing:
             print(f"(skipping {', '.join(missing)}: pip install \"dng[baselines]\")",
                   file=sys.stderr)

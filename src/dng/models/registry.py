@@ -85,6 +85,17 @@ def _nfn_classifier(mlp_shape, num_classes, **config) -> nn.Module:
     return NFNClassifier(mlp_shape, num_classes, **config)
 
 
+# models that need the optional extra `dng[baselines]`, and the module each imports
+EXTRAS = {"ng-gnn": "torch_geometric", "nfn": "nfn"}
+
+
+def missing_extras(names) -> list[str]:
+    """The models among ``names`` whose optional dependency is not installed."""
+    import importlib.util
+
+    return [n for n in names if n in EXTRAS and importlib.util.find_spec(EXTRAS[n]) is None]
+
+
 def available() -> list[str]:
     """Registered model names."""
     return sorted(MODELS)
