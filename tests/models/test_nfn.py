@@ -34,10 +34,10 @@ def test_wsfeat_round_trip_and_backward(dev):
 
 
 def test_nfn_trains_from_the_cli_on_a_separable_zoo(separable_zoo, tmp_path):
+    from dng.cli import main
     from dng.eval import evaluate_run
-    from dng.train import TrainConfig, train
 
-    cfg = TrainConfig.preset_config("cpu", "nfn").override(
-        {"steps": "120", "eval_every": "40", "batch_size": "16", "hidden": "16", "dropout": "0"})
-    train(separable_zoo, tmp_path / "r", cfg, progress=False)
+    assert main(["train", "--zoo", str(separable_zoo), "--out", str(tmp_path / "r"),
+                 "--model", "nfn", "--steps", "120", "--eval-every", "40", "--batch-size", "16",
+                 "--hidden", "16", "--dropout", "0", "--device", "cpu"]) == 0
     assert evaluate_run(tmp_path / "r", progress=False)["test_accuracy"] >= 0.7
