@@ -118,15 +118,18 @@ class EdgeUpdate(nn.Module):
         return self.out(nn.functional.silu(h))
 
 
-class NGGNN(nn.Module):
-    """NG-GNN classifier (see the module docstring). ``forward(weights) → (B, classes)``."""
+AGGREGATORS = ("mean", "min", "max", "std")
+SCALERS = ("identity", "amplification")  # the published config; PyG also has "attenuation"
 
-    AGGREGATORS = ("mean", "min", "max", "std")
-    SCALERS = ("identity", "amplification")
+
+class NGGNN(nn.Module):
+    """NG-GNN classifier (see the module docstring). ``forward(weights) → (B, classes)``;
+    ``aggregators`` / ``scalers``: PNA's (the published ones by default)."""
 
     def __init__(self, layer_sizes, num_classes: int, hidden: int = 32, layers: int = 4,
                  fourier_dim: int = 128, fourier_scale: float = 3.0, dropout: float = 0.2,
-                 probes: int = 0, probe_mode: str = "post", probe_omega: float = 30.0):
+                 probes: int = 0, probe_mode: str = "post", probe_omega: float = 30.0,
+                 aggregators=AGGREGATORS, scalers=SCALERS):
         super().__init__()
         self.layer_sizes = sizes = tuple(int(n) for n in layer_sizes)
         if len(sizes) < 2 or min(sizes) < 1:
@@ -160,7 +163,7 @@ class NGGNN(nn.Module):
         slots += [sizes[0] + L - 1 + j for j in range(sizes[-1])]
         self.register_buffer("pos_slot", torch.tensor(slots), persistent=False)
         self.pos = nn.Parameter(torch.empty(sizes[0] + L - 1 + sizes[-1], d))
-        self.convs = nn.ModuleList(_film_pna(d, d, d, deg, self.AGGREGATORS, self.SCALERS)
+        self.convs = nn.ModuleList(_film_pna(d, d, d, deg, aggregators, scalers)
                                    for _ in range(layers))
         self.norms = nn.ModuleList(nn.LayerNorm(d) for _ in range(layers - 1))
         self.edge_updates = nn.ModuleList(EdgeUpdate(d) for _ in range(layers - 1))
