@@ -93,3 +93,15 @@ def test_ng_gnn_trains_from_the_cli_on_a_separable_zoo(separable_zoo, tmp_path):
                  "16", "--hidden", "16", "--fourier-dim", "16", "--probes", "0",
                  "--device", "cpu"]) == 0
     assert evaluate_run(tmp_path / "r", progress=False)["test_accuracy"] >= 0.7
+
+
+def test_edge_states_equal_the_published_formulation():
+    """EdgeProj(EdgeIn(γ(v))) on v = (w, 0, w) forward and (0, w, w) backward, computed
+    literally, equals the composed form the model runs."""
+    torch.manual_seed(0)
+    model = create("ng-gnn", SIZES, num_classes=4, hidden=8, fourier_dim=4).double()
+    w = edge_values(random_mlp(SIZES, batch=3, dtype=torch.float64))
+    zero = torch.zeros_like(w)
+    v = torch.cat([torch.stack([w, zero, w], -1), torch.stack([zero, w, w], -1)], 1)
+    literal = model.edge_proj(model.edge_in(model.edge_fourier(v))).reshape(-1, 8)
+    torch.testing.assert_close(model._edge_states(w), literal, rtol=1e-12, atol=1e-12)

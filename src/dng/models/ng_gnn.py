@@ -196,6 +196,21 @@ class NGGNN(nn.Module):
             raise ShapeError(f"NG-GNN built for MLPs {self.layer_sizes}, got "
                              f"{weights.layer_sizes}")
 
+    def _edge_states(self, w: torch.Tensor) -> torch.Tensor:
+        """``EdgeProj(EdgeIn(γ(v)))`` for the forward edges' ``v = (w, 0, w)`` and the reverse
+        edges' ``(0, w, w)``, computed as what it is: ``γ(v)`` has phases ``2π w (β_0 + β_2)``
+        resp. ``2π w (β_1 + β_2)``, and the two Linears compose into one map (same math,
+        without the ``(B, 2E, 3)`` inputs, the ``2F``-wide concatenation and one matmul)."""
+        beta = self.edge_fourier.beta  # (3, F)
+        freq = torch.stack([beta[0] + beta[2], beta[1] + beta[2]])  # (2, F)
+        z = (2 * math.pi) * w[:, None, :, None] * freq[None, :, None, :]  # (B, 2, E, F)
+        z = z.reshape(-1, freq.shape[1])
+        win, wp = self.edge_in.weight, self.edge_proj.weight
+        W = wp @ win  # (d, 2F)
+        c = torch.addmv(self.edge_proj.bias, wp, self.edge_in.bias)
+        F = freq.shape[1]
+        return torch.addmm(c, z.sin(), W[:, :F].T).addmm_(z.cos(), W[:, F:].T)
+
     def forward(self, weights: MLPWeights) -> torch.Tensor:
         self._check(weights)
         sizes, B, N = self.layer_sizes, weights.batch_size, sum(self.layer_sizes)
@@ -203,15 +218,13 @@ class NGGNN(nn.Module):
         bs = [(b - self.b_mean[l]) / self.b_std[l] for l, b in enumerate(weights.biases)]
         nodes = torch.cat([bs[0].new_zeros(B, sizes[0]), *bs], dim=1)  # (B, N)
         w = torch.cat([t.flatten(1) for t in ws], dim=1)  # (B, E), the order of edge_index
-        zero = torch.zeros_like(w)
-        e = torch.cat([torch.stack([w, zero, w], -1), torch.stack([zero, w, w], -1)], 1)
+        e = self._edge_states(w)  # (B · 2E, d)
         x = self.node_in(self.node_fourier(nodes[..., None]))  # (B, N, d)
         if self.probes:
             f = self.probe(weights)  # [(n_0, K), (B, n_1, K), …]
             f = [f[0].expand(B, -1, -1), *f[1:]]
             x = x + torch.cat([p(t) for p, t in zip(self.probe_proj, f)], dim=1)
         x = (self.node_proj(x) + self.pos[self.pos_slot]).reshape(B * N, -1)
-        e = self.edge_proj(self.edge_in(self.edge_fourier(e))).reshape(-1, x.shape[-1])
         shift = torch.arange(B, device=x.device).repeat_interleave(self.index.shape[1]) * N
         index = self.index.repeat(1, B) + shift  # (2, B · 2E), graph-major like e
         for i, conv in enumerate(self.convs):
