@@ -187,7 +187,12 @@ def main() -> None:
     for name in filter(None, args.baselines.split(",")):
         base = TrainConfig.preset_config("gpu", name).override(
             {**common, **({"fourier_dim": "8"} if args.tiny else {})})
-        run(name, base, runs / name, 0.12, True)
+        try:  # a failing baseline must not cost the INR2JLS runs that follow
+            run(name, base, runs / name, 0.12, True)
+        except Exception as e:  # noqa: BLE001
+            say(f"{name}: failed ({type(e).__name__}: {str(e)[:300]}); going on")
+            summary.setdefault("failed", []).append({"model": name, "error": str(e)[:300]})
+            save()
     run("inr2jls", s1, runs / "s1", 0.6, False)
     if (runs / "s1" / "best.pt").is_file():
         s2 = TrainConfig.preset_config("gpu", "inr2jls-classifier").override(
