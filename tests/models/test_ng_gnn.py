@@ -105,3 +105,15 @@ def test_edge_states_equal_the_published_formulation():
     v = torch.cat([torch.stack([w, zero, w], -1), torch.stack([zero, w, w], -1)], 1)
     literal = model.edge_proj(model.edge_in(model.edge_fourier(v))).reshape(-1, 8)
     torch.testing.assert_close(model._edge_states(w), literal, rtol=1e-12, atol=1e-12)
+
+
+def test_forward_and_backward_under_bf16_autocast():
+    """The GPU preset trains under bf16 autocast; the same code path runs on a CPU."""
+    torch.manual_seed(0)
+    model = create("ng-gnn", SIZES, num_classes=4, hidden=8, fourier_dim=4, probes=3)
+    w = random_mlp(SIZES, batch=3)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = model(w)
+    out.float().sum().backward()
+    assert torch.isfinite(out.float()).all()
+    assert all(p.grad is not None for p in model.parameters() if p.requires_grad)

@@ -208,8 +208,9 @@ class NGGNN(nn.Module):
         win, wp = self.edge_in.weight, self.edge_proj.weight
         W = wp @ win  # (d, 2F)
         c = torch.addmv(self.edge_proj.bias, wp, self.edge_in.bias)
-        F = freq.shape[1]
-        return torch.addmm(c, z.sin(), W[:, :F].T).addmm_(z.cos(), W[:, F:].T)
+        F = freq.shape[1]  # (F.linear: autocast casts both sides alike under bf16)
+        return nn.functional.linear(z.sin(), W[:, :F], c) + nn.functional.linear(z.cos(),
+                                                                                   W[:, F:])
 
     def forward(self, weights: MLPWeights) -> torch.Tensor:
         self._check(weights)
