@@ -24,9 +24,10 @@ from dng.pipeline import result_dir, run_classifier, run_inr2jls
 
 
 def run_job(zoo: Path, out: Path, model: str, probes: int, minutes: float, seed: int,
-            mode: str = "post") -> dict:
-    run = out / f"{model}-k{probes}{'' if mode == 'post' else '-' + mode}-s{seed}"
-    ov = {"probes": str(probes), "probe_mode": mode}
+            mode: str = "post", extra: dict | None = None) -> dict:
+    tag = "".join(f"-{k}{v}" for k, v in sorted((extra or {}).items()))
+    run = out / f"{model}-k{probes}{'' if mode == 'post' else '-' + mode}{tag}-s{seed}"
+    ov = {"probes": str(probes), "probe_mode": mode, **(extra or {})}
     t0 = time.perf_counter()
     if model == "inr2jls":
         m = run_inr2jls(zoo, run, minutes, seed, overrides={"inr2jls": ov}, device="cpu")
@@ -34,7 +35,7 @@ def run_job(zoo: Path, out: Path, model: str, probes: int, minutes: float, seed:
         m = run_classifier(model, zoo, run, minutes, seed, overrides=ov, device="cpu")
     m = {**m, "job_seconds": time.perf_counter() - t0}
     (run / "job.json").write_text(json.dumps({**m, "method": model, "probes": probes,
-                                              "probe_mode": mode,
+                                              "probe_mode": mode, "set": extra or {},
                                               "minutes": minutes, "seed": seed,
                                               "zoo": str(zoo)}, indent=2))
     return m
@@ -52,7 +53,8 @@ def table(out: Path) -> str:
         zoo = json.loads((Path(j["zoo"]) / "zoo.json").read_text())
         counts = zoo["dataset"]["counts"]
         k = f"{j['probes']}" + (f" ({j['probe_mode']})" if j.get("probe_mode", "post") != "post"
-                                and j["probes"] else "")
+                                and j["probes"] else "") \
+            + "".join(f", {f}={v}" for f, v in j.get("set", {}).items())
         rows.append((job.parent.parent.name, method, k, j["seed"], j["minutes"],
                      100 * j["test_accuracy"], j["test_size"], " + ".join(steps),
                      f"{counts['train']}/{counts['val']}/{counts['test']}",
@@ -74,6 +76,8 @@ def main() -> None:
     ap.add_argument("--zoo", action="append", default=[], help="DATASET=ZOO_DIR (repeatable)")
     ap.add_argument("--jobs", default="", help="comma list of DATASET:MODEL:K[:pre|post]")
     ap.add_argument("--minutes", type=float, default=20.0)
+    ap.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                    help="config override for every job (named in the run directory)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", required=True)
     ap.add_argument("--table", action="store_true", help="only write the table")
@@ -85,7 +89,7 @@ def main() -> None:
             ds, model, k, *mode = job.split(":")
             t0 = time.perf_counter()
             m = run_job(Path(zoos[ds]), out / ds, model, int(k), args.minutes, args.seed,
-                        *mode)
+                        *(mode or ["post"]), extra=dict(kv.split("=", 1) for kv in args.set))
             print(f"[probes_table] {ds} {model} K={k}: test accuracy "
                   f"{100 * m['test_accuracy']:.2f} % ({time.perf_counter() - t0:.0f} s)",
                   flush=True)
