@@ -14,11 +14,11 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import sys
 import time
 
 import torch
 
+from command import command_line
 from dng.data import load_dataset, normalize_images
 from dng.zoo.build import init_by_id
 from dng.zoo.fit import FitRecipe, fit_sirens
@@ -58,10 +58,10 @@ def main() -> None:
     best = min(rows, key=lambda r: r["worst_deviation"])
     print(f"closest: lr {best['lr']:g}, {best['steps']} steps "
           f"(worst layer {100 * best['worst_deviation']:.1f} % off)")
-    print(f"machine: {platform.machine()}; reproduce: {' '.join(sys.argv)}")
+    print(f"machine: {platform.machine()}; reproduce: {command_line()}")
     if args.out:
         with open(args.out, "w") as f:
-            json.dump({"n": args.n, "rows": rows, "command": " ".join(sys.argv)}, f, indent=1)
+            json.dump({"n": args.n, "rows": rows, "command": command_line()}, f, indent=1)
 
 
 if __name__ == "__main__":

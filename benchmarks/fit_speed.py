@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 
+from command import command_line
 from dng.zoo import Zoo
 from dng.zoo.stats import layer_stats
 
@@ -70,7 +71,7 @@ def main() -> None:
               f"{r['inr_per_s'] / base['inr_per_s']:.2f}x INR/s; per-layer std differ by at "
               f"most {100 * dev:.3f} %, PSNR by {r['psnr_mean'] - base['psnr_mean']:+.3f} dB")
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs; reproduce: "
-          f"python {' '.join(sys.argv)}")
+          f"{command_line()}")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(rows, f, indent=1)

@@ -23,12 +23,12 @@ import argparse
 import datetime
 import json
 import shutil
-import sys
 import time
 from pathlib import Path
 
 import torch
 
+from command import command_line
 from dng.data import load_dataset
 from dng.device import resolve_device, synchronize
 from dng.errors import ConfigError
@@ -105,7 +105,7 @@ def main() -> None:
     dev = resolve_device(args.device)
     work = Path(args.work)  # zoo and full runs: outside OUT (only small files come back)
     summary = {"device": torch.cuda.get_device_name(dev) if dev.type == "cuda" else str(dev),
-               "date": datetime.date.today().isoformat(), "command": " ".join(sys.argv),
+               "date": datetime.date.today().isoformat(), "command": command_line(),
                "runs": [], "speed": [], "fit": None}
 
     def save():

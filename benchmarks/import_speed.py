@@ -15,13 +15,13 @@ import argparse
 import os
 import platform
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import torch
 
+from command import command_line
 from dng.zoo.importer import import_zoo
 from dng.zoo.siren import SirenSpec, init_siren
 
@@ -63,7 +63,7 @@ def main() -> None:
         print(f"wrote {n} files in {t_write:.1f} s; imported {len(zoo)} INRs "
               f"({counts}) in {seconds:.1f} s = {n / seconds:.0f} files/s")
         print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs; reproduce: "
-              f"python {' '.join(sys.argv)}")
+              f"{command_line()}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -16,10 +16,10 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import sys
 import time
 from pathlib import Path
 
+from command import command_line
 from dng.pipeline import result_dir, run_classifier, run_inr2jls
 
 
@@ -95,7 +95,7 @@ def main() -> None:
                   flush=True)
     print(table(out))
     print(f"machine: {platform.processor() or platform.machine()}; reproduce: "
-          f"{' '.join(sys.argv)}")
+          f"{command_line()}")
 
 
 if __name__ == "__main__":
