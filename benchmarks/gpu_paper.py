@@ -31,8 +31,8 @@ import torch
 from command import command_line
 from dng.data import load_dataset
 from dng.device import resolve_device, synchronize
-from dng.errors import ConfigError
 from dng.eval import evaluate_run
+from dng.models.registry import missing_extras
 from dng.train import TrainConfig, build_model, train
 from dng.train.loop import loss_fn, make_optimizer, speed_settings
 from dng.zoo import FitRecipe, Zoo, build_zoo, limit_per_split
@@ -151,12 +151,9 @@ def main() -> None:
     # 3–4. training runs, each given what time is left
     def run(model: str, cfg: TrainConfig, run_dir: Path, share: float, scored: bool):
         budget = (left(args.minutes) - 45) * share / 60  # keep ~45 s for evaluation
-        if model in ("ng-gnn", "nfn"):  # optional extras: say so and go on without them
-            try:
-                build_model(cfg, zoo)
-            except ConfigError as e:
-                say(f"{model}: skipped ({e})")
-                return
+        if missing_extras([model]):  # an optional extra: say so and go on without it
+            say(f'{model}: skipped (pip install "dng[baselines]" for it)')
+            return
         if args.max_run_minutes:
             budget = min(budget, args.max_run_minutes)
         if budget < 0.01:

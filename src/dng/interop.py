@@ -19,7 +19,7 @@ import torch
 from torch.utils.data import Dataset
 
 from dng.errors import ConfigError, ShapeError
-from dng.graph import edge_index
+from dng.graph import edge_index, edge_values, static_graph
 from dng.weights import MLPWeights
 
 
@@ -73,8 +73,7 @@ def to_pyg(weights: MLPWeights):
     index = edge_index(sizes, weights.device)
     layer = torch.repeat_interleave(torch.arange(len(sizes), device=weights.device),
                                     torch.tensor(sizes, device=weights.device))
-    nodes = torch.cat([weights.biases[0].new_zeros(B, sizes[0]), *weights.biases], 1)
-    vals = torch.cat([w.flatten(1) for w in weights.weights], 1)
+    nodes, vals = static_graph(weights).nodes[..., 0], edge_values(weights)  # (B, N), (B, E)
     static = data.Batch.from_data_list([
         data.Data(x=nodes[i, :, None], edge_index=index, edge_attr=vals[i, :, None],
                   layer=layer) for i in range(B)])

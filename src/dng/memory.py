@@ -33,9 +33,12 @@ def _heap_in_use() -> int:
 
 try:
     _LIBC = ctypes.CDLL("libc.so.6")
+except OSError:  # not glibc
+    _LIBC = None
+try:
     _LIBC.mallinfo2.restype = _Mallinfo2
     _heap_in_use()
-except (OSError, AttributeError):  # not glibc: fall back to the resident set size
+except AttributeError:  # no glibc, or one without mallinfo2: the resident set size
     def _heap_in_use() -> int:  # noqa: F811
         with open("/proc/self/statm") as f:
             return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
@@ -46,14 +49,13 @@ def keep_freed_memory() -> bool:
     cap), so freed memory is reused without page faults. Returns whether it applied. The
     process keeps its peak heap size (no cost for a job that reaches that peak every step).
     ``DNG_MALLOC_TUNING=0`` in the environment turns it off."""
-    if os.environ.get("DNG_MALLOC_TUNING", "1") == "0":
+    if _LIBC is None or os.environ.get("DNG_MALLOC_TUNING", "1") == "0":
         return False
+    m_trim_threshold, m_mmap_threshold = -1, -3
     try:
-        libc = ctypes.CDLL("libc.so.6")
-        m_trim_threshold, m_mmap_threshold = -1, -3
-        return bool(libc.mallopt(m_mmap_threshold, 32 << 20)) and \
-            bool(libc.mallopt(m_trim_threshold, 1 << 30))
-    except (OSError, AttributeError):
+        return bool(_LIBC.mallopt(m_mmap_threshold, 32 << 20)) and \
+            bool(_LIBC.mallopt(m_trim_threshold, 1 << 30))
+    except AttributeError:  # a libc without mallopt
         return False
 
 

@@ -1,5 +1,6 @@
 """NG-GNN as published (PyG PNAConv): graph, symmetry, input statistics, learning from the CLI."""
 
+import math
 import sys
 
 import pytest
@@ -103,7 +104,9 @@ def test_edge_states_equal_the_published_formulation():
     w = edge_values(random_mlp(SIZES, batch=3, dtype=torch.float64))
     zero = torch.zeros_like(w)
     v = torch.cat([torch.stack([w, zero, w], -1), torch.stack([zero, w, w], -1)], 1)
-    literal = model.edge_proj(model.edge_in(model.edge_fourier(v))).reshape(-1, 8)
+    z = 2 * math.pi * (v @ model.edge_beta)  # γ(v) = [sin 2πvβ, cos 2πvβ]
+    gamma = torch.cat([z.sin(), z.cos()], dim=-1)
+    literal = model.edge_proj(model.edge_in(gamma)).reshape(-1, 8)
     torch.testing.assert_close(model._edge_states(w), literal, rtol=1e-12, atol=1e-12)
 
 

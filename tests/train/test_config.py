@@ -99,7 +99,7 @@ def test_registry_builds_what_training_builds(zoo, model, preset):
         assert trained.fourier.fourier_dim == cfg.fourier_dim
     if model == "ng-gnn":
         assert trained.node_in.out_features == cfg.hidden
-        assert trained.node_fourier.beta.shape[1] == cfg.fourier_dim
+        assert trained.node_fourier.fourier_dim == cfg.fourier_dim
     if model == "mlp":
         assert trained.net[0].out_features == cfg.hidden
     if model == "dng-encoder":

@@ -42,7 +42,8 @@ import torch
 from torch import nn
 
 from dng.errors import ConfigError, ShapeError
-from dng.graph import edge_index
+from dng.graph import edge_index, edge_values, static_graph
+from dng.models.layers import FourierFeatures
 from dng.models.probes import ProbeFeatures
 from dng.weights import MLPWeights
 
@@ -81,24 +82,6 @@ def _film_pna(in_channels: int, out_channels: int, edge_dim: int, deg: torch.Ten
             return scale * self.pre_nns[0](h[:, 0]).unsqueeze(1) + shift
 
     return FiLMPNAConv()
-
-
-class GaussianFourier(nn.Module):
-    """``v (…, n) → [sin 2π vβ, cos 2π vβ] (…, 2F)`` with a buffer ``β (n, F) ~ N(0, σ²)``."""
-
-    def __init__(self, in_dim: int, fourier_dim: int, scale: float):
-        super().__init__()
-        self.scale = float(scale)
-        self.register_buffer("beta", torch.empty(in_dim, fourier_dim))
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        with torch.no_grad():
-            self.beta.normal_(0.0, self.scale)
-
-    def forward(self, v: torch.Tensor) -> torch.Tensor:
-        z = 2 * math.pi * (v @ self.beta)
-        return torch.cat([z.sin(), z.cos()], dim=-1)
 
 
 class EdgeUpdate(nn.Module):
@@ -146,8 +129,10 @@ class NGGNN(nn.Module):
             self.register_buffer(name, torch.zeros(L))
         for name in ("w_std", "b_std"):
             self.register_buffer(name, torch.ones(L))
-        self.node_fourier = GaussianFourier(1, fourier_dim, fourier_scale)
-        self.edge_fourier = GaussianFourier(3, fourier_dim, fourier_scale)
+        self.node_fourier = FourierFeatures(fourier_dim, fourier_scale)
+        # the edges' 3-vectors (w, 0, w) / (0, w, w): frequencies β (3, F) ~ N(0, σ²)
+        self.fourier_scale = float(fourier_scale)
+        self.register_buffer("edge_beta", torch.empty(3, fourier_dim))
         self.node_in = nn.Linear(2 * fourier_dim, d)
         self.edge_in = nn.Linear(2 * fourier_dim, d)
         self.node_proj, self.edge_proj = nn.Linear(d, d), nn.Linear(d, d)
@@ -174,11 +159,14 @@ class NGGNN(nn.Module):
 
     def reset_parameters(self) -> None:
         """Every parameter: each submodule's own initialisation, positional embeddings
-        ``N(0, 1)``. The input statistics are data, not parameters: they are kept."""
+        ``N(0, 1)``, edge frequencies redrawn. The input statistics are data, not parameters:
+        they are kept."""
         for m in self.modules():
             if m is not self and hasattr(m, "reset_parameters"):
                 m.reset_parameters()
         nn.init.normal_(self.pos)
+        with torch.no_grad():
+            self.edge_beta.normal_(0.0, self.fourier_scale)
 
     @torch.no_grad()
     def set_input_stats(self, weights: MLPWeights) -> None:
@@ -201,7 +189,7 @@ class NGGNN(nn.Module):
         edges' ``(0, w, w)``, computed as what it is: ``γ(v)`` has phases ``2π w (β_0 + β_2)``
         resp. ``2π w (β_1 + β_2)``, and the two Linears compose into one map (same math,
         without the ``(B, 2E, 3)`` inputs, the ``2F``-wide concatenation and one matmul)."""
-        beta = self.edge_fourier.beta  # (3, F)
+        beta = self.edge_beta  # (3, F)
         freq = torch.stack([beta[0] + beta[2], beta[1] + beta[2]])  # (2, F)
         z = (2 * math.pi) * w[:, None, :, None] * freq[None, :, None, :]  # (B, 2, E, F)
         z = z.reshape(-1, freq.shape[1])
@@ -217,10 +205,10 @@ class NGGNN(nn.Module):
         sizes, B, N = self.layer_sizes, weights.batch_size, sum(self.layer_sizes)
         ws = [(w - self.w_mean[l]) / self.w_std[l] for l, w in enumerate(weights.weights)]
         bs = [(b - self.b_mean[l]) / self.b_std[l] for l, b in enumerate(weights.biases)]
-        nodes = torch.cat([bs[0].new_zeros(B, sizes[0]), *bs], dim=1)  # (B, N)
-        w = torch.cat([t.flatten(1) for t in ws], dim=1)  # (B, E), the order of edge_index
+        std = MLPWeights.unchecked(tuple(ws), tuple(bs), weights.activations)
+        nodes, w = static_graph(std).nodes[..., 0], edge_values(std)  # (B, N), (B, E)
         e = self._edge_states(w)  # (B · 2E, d)
-        x = self.node_in(self.node_fourier(nodes[..., None]))  # (B, N, d)
+        x = self.node_fourier.project(nodes, self.node_in.weight, self.node_in.bias)  # (B,N,d)
         if self.probes:
             f = self.probe(weights)  # [(n_0, K), (B, n_1, K), …]
             f = [f[0].expand(B, -1, -1), *f[1:]]

@@ -56,14 +56,14 @@ def plan_units(images: ImageSet, copies: int) -> tuple[torch.Tensor, torch.Tenso
     return torch.cat(idx), torch.cat(cp)
 
 
-def _shard_seed(seed: int, key) -> int:
+def _seed_for(seed: int, key) -> int:
     return int.from_bytes(hashlib.sha256(f"{seed}:{key}".encode()).digest()[:8], "little") >> 1
 
 
 def init_by_id(spec: SirenSpec, ids: torch.Tensor, seed: int) -> MLPWeights:
     """Initial weights of the INRs with global ids ``ids``: each from its own generator seeded
     with ``(seed, id)`` (drawn on the CPU, so every device starts from the same weights)."""
-    parts = [init_siren(spec, 1, torch.Generator().manual_seed(_shard_seed(seed, f"inr{i}")))
+    parts = [init_siren(spec, 1, torch.Generator().manual_seed(_seed_for(seed, f"inr{i}")))
              for i in ids.tolist()]
     return MLPWeights.cat(parts)
 
@@ -75,10 +75,9 @@ def _fit_shard(targets_u8: torch.Tensor, spec: SirenSpec, recipe: FitRecipe, see
     targets = normalize_images(targets_u8.to(device))
     parts, psnrs = [], []
     for i in range(0, len(targets), recipe.chunk):
-        n = len(targets[i:i + recipe.chunk])
-        init = init_by_id(spec, torch.arange(first_id + i, first_id + i + n), seed)
-        w, p = fit_sirens(targets[i:i + recipe.chunk], spec, recipe,
-                          init=init.to(targets.device))
+        chunk = targets[i:i + recipe.chunk]
+        init = init_by_id(spec, torch.arange(first_id + i, first_id + i + len(chunk)), seed)
+        w, p = fit_sirens(chunk, spec, recipe, init=init.to(targets.device))
         parts.append(w.to("cpu"))
         psnrs.append(p.cpu())
         if progress:
@@ -165,8 +164,9 @@ def _build_zoo(images: ImageSet, out: Path, spec: SirenSpec | None, recipe: FitR
                 return {**o, "chunk": None} == {**v, "chunk": None}
             return o == v
 
-        if not isinstance(old, dict) or not all(same(k, v) for k, v in identity.items()):
-            diff = [k for k, v in identity.items() if not isinstance(old, dict) or not same(k, v)]
+        diff = list(identity) if not isinstance(old, dict) else \
+            [k for k, v in identity.items() if not same(k, v)]
+        if diff:
             raise ZooError(f"{out} holds a different zoo (differs in {', '.join(diff)}); "
                            "choose another --out or delete it")
         manifest = old

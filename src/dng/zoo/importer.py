@@ -22,8 +22,7 @@ from dng.data.datasets import ImageSet, normalize_images
 from dng.errors import ShapeError, ZooError
 from dng.io import atomic_write_json
 from dng.weights import MLPWeights
-from dng.zoo.fit import psnr
-from dng.zoo.fit import RECIPE_INRS
+from dng.zoo.fit import RECIPE_INRS, psnr
 from dng.zoo.siren import SirenSpec, render
 from dng.zoo.store import (FORMAT, VERSION, Zoo, split_stats, write_images,
                            write_shard)
@@ -195,16 +194,16 @@ def _import_entries(entries, out: Path, fmt: str, images: ImageSet | None,
     shards, rendered, psnrs = [], [], []
     for s, i in enumerate(range(0, len(entries), shard_size)):
         chunk = entries[i:i + shard_size]
-        sds = []
+        parts = []
         for e in chunk:
-            sd = safe_load(e.path)
             try:  # shapes, (weight, bias) pairs, finite values — the file named if not
-                if weights_from_state_dicts([sd]).layer_sizes != sizes:
+                part = weights_from_state_dicts([safe_load(e.path)], spec.activations)
+                if part.layer_sizes != sizes:
                     raise ZooError(f"layer sizes differ from {entries[0].path.name}'s {sizes}")
             except (ZooError, ShapeError) as err:
                 raise ZooError(f"{e.path}: {err}") from None
-            sds.append(sd)
-        w = weights_from_state_dicts(sds, spec.activations)
+            parts.append(part)
+        w = MLPWeights.cat(parts)  # each file parsed and checked once
         with torch.no_grad():
             r = render(w, spec, H, W)
         sl = slice(i, i + len(chunk))
@@ -235,7 +234,7 @@ def _import_entries(entries, out: Path, fmt: str, images: ImageSet | None,
 def _finish(out: Path, spec: SirenSpec, recipe: dict, copies: int, shard_size: int, num: int,
             shards: list, images: ImageSet, classes: list, counts: dict, stats: dict) -> Zoo:
     """Write an imported zoo's images and manifest (its shards are written); open it."""
-    C, H, W = images.image_shape
+    _, H, W = images.image_shape
     manifest = {
         "format": FORMAT, "version": VERSION, "spec": spec.to_dict(), "recipe": recipe,
         "seed": None, "copies": copies, "shard_size": shard_size, "num_inrs": num,

@@ -80,7 +80,7 @@ class SirenSpec:
         d = asdict(self)
         d["hidden"] = list(self.hidden)
         d["image_range"] = list(self.image_range)
-        if self.output_offset == 0.0 and tuple(self.image_range) == (-1.0, 1.0):
+        if self.raw_is_image:
             del d["output_offset"], d["image_range"]
         if self.init == "siren":
             del d["init"]
@@ -101,18 +101,23 @@ class SirenSpec:
         """The paper's recipe: 2 → 32 → 32 → C, ω0 = 30."""
         return cls(2, tuple(hidden), channels, omega, omega)
 
+    @property
+    def raw_is_image(self) -> bool:
+        """Whether the last Linear layer's output is the image in [-1, 1] itself (no offset)."""
+        return self.output_offset == 0.0 and tuple(self.image_range) == (-1.0, 1.0)
+
     def raw_targets(self, images: torch.Tensor) -> torch.Tensor:
         """Images in [-1, 1] → what the last Linear layer must output (before the offset)."""
-        lo, hi = self.image_range
-        if self.output_offset == 0.0 and (lo, hi) == (-1.0, 1.0):
+        if self.raw_is_image:
             return images
+        lo, hi = self.image_range
         return (images + 1) * ((hi - lo) / 2) + lo - self.output_offset
 
     def to_unit_range(self, raw: torch.Tensor) -> torch.Tensor:
         """Inverse of :meth:`raw_targets`: the last Linear layer's output → [-1, 1]."""
-        lo, hi = self.image_range
-        if self.output_offset == 0.0 and (lo, hi) == (-1.0, 1.0):
+        if self.raw_is_image:
             return raw
+        lo, hi = self.image_range
         return (raw + self.output_offset - lo) * (2.0 / (hi - lo)) - 1.0
 
     def check(self, weights: MLPWeights) -> None:
