@@ -68,6 +68,46 @@ def load_fixture(fixtures_dir):
     return load
 
 
+def shared_fixture_dir(request, name: str, probe: str) -> Path:
+    """``../shared/fixtures/NAME`` (beside the --dng-fixtures folder when one is given);
+    skips with the reason when its ``probe`` file is absent."""
+    base = request.config.getoption("--dng-fixtures") or os.environ.get("DNG_FIXTURES")
+    root = Path(base).parent if base else REPO.parent / "shared" / "fixtures"
+    d = root / name
+    if not (d / probe).is_file():
+        pytest.skip(f"reference fixtures {name} not found in {root} (set DNG_FIXTURES)")
+    return d
+
+
+@pytest.fixture(scope="session")
+def cnn_fixtures(request) -> Path:
+    return shared_fixture_dir(request, "official_dng_cnn", "gen_predictor_cnn.pt")
+
+
+@pytest.fixture(scope="session")
+def editing_fixtures(request) -> Path:
+    return shared_fixture_dir(request, "editing_targets", "stylize_targets_mnist.pt")
+
+
+def random_cnn(batch=3, seed=0, channels=(4, 5), in_channels=1, classes=3, kernel=3,
+               dtype=torch.float32, mixed_activations=True):
+    """A batch of small random CNNs (conv layers, pooling, dense), ReLU/tanh mixed."""
+    from dng.arch import ACTIVATIONS, Arch
+    from dng.weights import NetWeights
+
+    arch = Arch.cnn(in_channels, list(channels), kernel, 1, dense=(classes,))
+    g = torch.Generator().manual_seed(seed)
+    ws = [torch.randn(batch, *l.weight_shape(), generator=g, dtype=dtype) * 0.5
+          for l in arch.layers]
+    bs = [torch.randn(batch, l.n_out, generator=g, dtype=dtype) * 0.5 for l in arch.layers]
+    act = None
+    if mixed_activations:
+        kinds = torch.tensor([ACTIVATIONS.index("relu"), ACTIVATIONS.index("tanh")])
+        act = kinds[torch.arange(batch) % 2][:, None].repeat(1, len(arch.layers))
+        act[:, -1] = ACTIVATIONS.index("linear")
+    return NetWeights(ws, bs, arch, act)
+
+
 def random_mlp(sizes, batch=3, seed=0, dtype=torch.float32):
     from dng.weights import MLPWeights
 

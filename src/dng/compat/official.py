@@ -154,3 +154,7 @@ def weights_to_official_inputs(weights: MLPWeights) -> tuple[torch.Tensor, torch
     e = torch.cat([w.transpose(1, 2).flatten(1) for w in weights.weights], dim=1)
     b = torch.cat(list(weights.biases), dim=1)
     return e, b
+
+
+from dng.compat.official_cnn import (cnn_inputs_to_weights, cnn_predictor_from_official,  # noqa: E402
+                                     predict_smallcnnzoo)

@@ -1,11 +1,15 @@
-"""Neural graphs of MLPs: the *dynamic* one (a sequence of layer snapshots) and the *static* one.
+"""Neural graphs: the *dynamic* one (a sequence of layer snapshots) and the *static* one (MLPs).
 
-An MLP ``n_0 → n_1 → … → n_L`` has neurons as nodes and weights as edges.
+A network ``n_0 → n_1 → … → n_L`` (neurons or channels) has its nodes as nodes and its weights
+as edges; a convolution's edge carries the kernel's ``T = k_h·k_w`` taps as parallel channels.
 
 * **Dynamic neural graph** (Wu et al.): snapshot ``l`` (``l = 0..L-1``) holds only the bipartite
-  block from layer ``l`` to layer ``l+1`` — edge features ``W_l`` ``(B, n_{l+1}, n_l)`` in
-  ``[target, source]`` layout and node features ``b_l`` ``(B, n_{l+1})`` of the targets.
-  Processing the snapshots in order mirrors the forward pass.
+  block from group ``l`` to group ``l+1`` — edge features ``W_l`` ``(B, n_{l+1}, n_l)`` in
+  ``[target, source]`` layout (MLPs; ``(B, n_{l+1}, n_l, T)`` for any other architecture, a
+  dense layer being the ``T = 1`` case) and node features ``b_l`` ``(B, n_{l+1})`` of the
+  targets. Processing the snapshots in order mirrors the forward pass. Global average pooling
+  (conv → dense) is not a node of the graph: channel ``c`` of the last convolution feeds dense
+  input ``c`` directly (the reference's reading).
 * **Static neural graph** (Kofinas et al. 2024): all layers at once — node features
   ``(B, N, 1)`` (biases; 0 for the input neurons) with ``N = Σ n_l`` and the same weight blocks,
   each block connecting node ranges ``[off_l, off_l + n_l)`` → ``[off_{l+1}, …)``.
@@ -20,27 +24,36 @@ from dataclasses import dataclass
 
 import torch
 
-from dng.weights import MLPWeights
+from dng.weights import MLPWeights, NetWeights
 
 
 @dataclass(frozen=True)
 class Snapshot:
     """One time step of a dynamic neural graph: the block ``layer → layer + 1``.
 
-    ``edges``: ``(B, n_out, n_in)`` weights; ``nodes``: ``(B, n_out)`` target biases;
-    ``activation``: the target layer's nonlinearity.
+    ``edges``: ``(B, n_out, n_in)`` weights (MLPs) or ``(B, n_out, n_in, T)`` taps;
+    ``nodes``: ``(B, n_out)`` target biases; ``activation``: the target layer's nonlinearity;
+    ``slot``: which encoder parameters the snapshot uses; ``taps``: ``T``.
     """
 
     layer: int
     edges: torch.Tensor
     nodes: torch.Tensor
     activation: str
+    slot: int = 0
+    taps: int = 1
 
 
-def dynamic_graph(weights: MLPWeights) -> list[Snapshot]:
-    """The snapshots ``G_0, …, G_{L-1}`` of a batch of MLPs."""
-    return [Snapshot(l, w, b, a) for l, (w, b, a) in
-            enumerate(zip(weights.weights, weights.biases, weights.activations))]
+def dynamic_graph(weights: NetWeights) -> list[Snapshot]:
+    """The snapshots ``G_0, …, G_{L-1}`` of a batch of networks (MLPs: 3-D edges, as the
+    one-tap path has always read them; any other architecture: 4-D taps)."""
+    arch = weights.arch
+    slots = arch.slots()
+    if arch.is_mlp:
+        return [Snapshot(l, w, b, a, slots[l]) for l, (w, b, a) in
+                enumerate(zip(weights.weights, weights.biases, weights.activations))]
+    return [Snapshot(l, weights.taps(l), b, layer.activation, slots[l], layer.taps)
+            for l, (b, layer) in enumerate(zip(weights.biases, arch.layers))]
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,15 @@ neuron's cell input gets ``ProbeLin_{p,l}(f_t)``, its own K activations ``(B, n_
 (B, n_{l+1}, D)`` — each snapshot sees the activations of its own layer. ``K = 0`` is the
 paper's model, parameter for parameter.
 
+**Other architectures** (:class:`~dng.arch.Arch`): the encoder walks the snapshots of
+:func:`~dng.graph.dynamic_graph` and uses the parameters of each snapshot's *slot* (one per
+layer unless the architecture shares them). ``message="linear"`` is the layer above (one tap
+per edge: MLPs); ``message="heads"`` is :class:`~dng.models.tap_layer.TapDNGLayer` — kernel
+taps as heads of width ``att_dim``, a message MLP per (target, source) pair — the reference's
+CNN encoder. ``network_activation_embedding`` adds a learned ``2F`` vector per activation kind
+to ``γ(b)`` of every node of a network (the reference's CNN encoder; networks of one batch may
+differ in activation).
+
 Passes ≥ 2: later passes feed the previous pass's states ``(D)`` to ``InputLin``, whose input
 width is therefore ``D`` from pass 1 on. (The reference builds every ``InputLin`` with ``2F``
 inputs and so only runs when ``D = 2F``; for ``D = 2F`` both coincide exactly.)
@@ -39,11 +48,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from dng.arch import Arch
 from dng.errors import ShapeError
 from dng.graph import dynamic_graph
 from dng.models.layers import CELLS, FourierFeatures, ParamCache, group_size
 from dng.models.probes import ProbeFeatures
-from dng.weights import ACTIVATIONS, MLPWeights
+from dng.models.tap_layer import TapDNGLayer
+from dng.weights import ACTIVATIONS, NetWeights
+
+MESSAGES = ("linear", "heads")
 
 
 @dataclass
@@ -64,6 +77,11 @@ class EncoderConfig:
     probes: int = 0  # K probe inputs (0: the paper's model; see dng.models.probes)
     probe_mode: str = "post"  # probe features: "post"- or "pre"-activations
     probe_omega: float = 30.0  # frequency of the input MLPs' sine layers (SIREN: 30)
+    message: str = "linear"  # "linear" (one tap per edge) | "heads" (taps as heads)
+    att_dim: int = 32  # heads: width A of each head
+    heads: int = 0  # heads: H (0: the architecture's largest kernel)
+    pad_taps: str = "zeros"  # heads: fill of missing taps, "zeros" (reference, Q3) | "masked"
+    network_activation_embedding: bool = False  # per-network activation vector added to γ(b)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -177,8 +195,8 @@ class DNGLayer(nn.Module):
 class DNGEncoder(nn.Module):
     """DNG-Encoder (see module docstring). ``forward(weights) → (B, n_L·D)``."""
 
-    def __init__(self, layer_sizes: tuple[int, ...] | list[int], config: EncoderConfig | None = None,
-                 **overrides):
+    def __init__(self, layer_sizes: tuple[int, ...] | list[int] | Arch,
+                 config: EncoderConfig | None = None, **overrides):
         super().__init__()
         config = config or EncoderConfig()
         if overrides:
@@ -187,18 +205,37 @@ class DNGEncoder(nn.Module):
             raise ShapeError(f"unknown cell {config.cell!r} (choose {', '.join(CELLS)})")
         if config.passes < 1:
             raise ShapeError("passes must be >= 1")
+        if config.message not in MESSAGES:
+            raise ShapeError(f"unknown message {config.message!r} (choose {', '.join(MESSAGES)})")
         self.config = config
-        self.layer_sizes = tuple(int(n) for n in layer_sizes)
+        self.arch = layer_sizes if isinstance(layer_sizes, Arch) else Arch.mlp(layer_sizes)
+        if config.network_activation_embedding and config.message != "heads":
+            raise ShapeError("network_activation_embedding goes with message='heads'")
+        if config.probes and not self.arch.is_mlp:
+            raise ShapeError(f"probe features need an MLP; {self.arch.describe()} is not one")
+        if config.message == "linear" and self.arch.max_taps > 1:
+            raise ShapeError(f"message='linear' takes one tap per edge; {self.arch.describe()} "
+                             "has kernels (use message='heads')")
+        self.layer_sizes = self.arch.sizes
         L, D, F2 = len(self.layer_sizes) - 1, config.emb_dim, 2 * config.fourier_dim
         self.num_layers = L
+        self.slots = self.arch.slots()
+        n_slots = max(self.slots) + 1
+        H = config.heads or self.arch.max_taps
         self.input_init_node = nn.Parameter(torch.empty(self.layer_sizes[0], D))
         self.fourier = FourierFeatures(config.fourier_dim, config.fourier_scale)
         self.cells = nn.ModuleList(CELLS[config.cell](D) for _ in range(config.passes))
-        self.layers = nn.ModuleList(
-            nn.ModuleList(DNGLayer(D, F2, F2 if p == 0 else D, config.fuse_input,
-                                   config.aggregation, config.inference_chunk, config.cached)
-                          for _ in range(L))
-            for p in range(config.passes))
+        def layer(p: int) -> nn.Module:
+            if config.message == "heads":
+                return TapDNGLayer(D, F2, F2 if p == 0 else D, H, config.att_dim,
+                                   config.pad_taps)
+            return DNGLayer(D, F2, F2 if p == 0 else D, config.fuse_input, config.aggregation,
+                            config.inference_chunk, config.cached)
+
+        self.layers = nn.ModuleList(nn.ModuleList(layer(p) for _ in range(n_slots))
+                                    for p in range(config.passes))
+        if config.network_activation_embedding:
+            self.net_act_emb = nn.Parameter(torch.empty(len(ACTIVATIONS), F2))
         self.dropout = nn.Dropout(config.dropout)
         if config.positional_embedding:
             # one vector per layer, plus one per output neuron (input/output neurons are
@@ -231,6 +268,8 @@ class DNGEncoder(nn.Module):
             nn.init.normal_(self.output_pos, std=0.02)
         if self.config.activation_embedding:
             nn.init.normal_(self.act_emb.weight, std=0.02)
+        if self.config.network_activation_embedding:
+            nn.init.normal_(self.net_act_emb)
         if self.config.probes:
             self.probe_input.reset_parameters()
             for lins in self.probe_lins:
@@ -241,13 +280,17 @@ class DNGEncoder(nn.Module):
     def out_dim(self) -> int:
         return self.layer_sizes[-1] * self.config.emb_dim
 
-    def check(self, weights: MLPWeights) -> None:
-        if not isinstance(weights, MLPWeights):
-            raise ShapeError(f"expected MLPWeights, got {type(weights).__name__}")
+    def check(self, weights: NetWeights) -> None:
+        if not isinstance(weights, NetWeights):
+            raise ShapeError(f"expected MLPWeights or NetWeights, got {type(weights).__name__}")
         s = weights.layer_sizes
         if len(s) != len(self.layer_sizes) or s[0] != self.layer_sizes[0] or s[-1] != self.layer_sizes[-1]:
-            raise ShapeError(f"the encoder was built for MLPs {'→'.join(map(str, self.layer_sizes))}"
-                             f" (input, depth and output must match), got {'→'.join(map(str, s))}")
+            raise ShapeError(f"the encoder was built for networks "
+                             f"{'→'.join(map(str, self.layer_sizes))} (input, depth and output "
+                             f"must match), got {'→'.join(map(str, s))}")
+        if weights.arch.max_taps > 1 and self.config.message != "heads":
+            raise ShapeError("these networks have kernels with several taps; the encoder was "
+                             "built with message='linear' (one tap per edge)")
 
     def _extra(self, l: int, activation: str, n_out: int, like: torch.Tensor):
         """Optional positional / activation embedding added to the cell input."""
@@ -262,14 +305,16 @@ class DNGEncoder(nn.Module):
             extra = a if extra is None else extra + a
         return extra
 
-    def node_states(self, weights: MLPWeights) -> list[torch.Tensor]:
+    def node_states(self, weights: NetWeights) -> list[torch.Tensor]:
         """Final-pass states of every non-input layer: ``[(B, n_1, D), …, (B, n_L, D)]``."""
         self.check(weights)
         snaps = dynamic_graph(weights)
         inputs: list[torch.Tensor] = [s.nodes for s in snaps]  # raw biases in pass 0
         B = weights.batch_size
         h0 = self.input_init_node
-        probe = None
+        probe = node_add = None
+        if self.config.network_activation_embedding:  # (B, 1, 2F): one kind per network
+            node_add = self.net_act_emb[weights.act_ids()[:, 0]].unsqueeze(1)
         if self.config.probes:
             probe = self.probe(weights)  # [(n_0, K), (B, n_1, K), …, (B, n_L, K)]
             h0 = h0 + self.probe_input(probe[0])
@@ -277,16 +322,18 @@ class DNGEncoder(nn.Module):
         for p, (cell, layers) in enumerate(zip(self.cells, self.layers)):
             h = h0.expand(B, -1, -1)
             states = []
-            for l, (layer, snap) in enumerate(zip(layers, snaps)):
+            for l, snap in enumerate(snaps):
+                layer = layers[snap.slot]
                 extra = self._extra(l, snap.activation, snap.edges.shape[1], h)
                 if probe is not None:
                     f = self.probe_lins[p][l](probe[l + 1])  # (B, n_{l+1}, D)
                     extra = f if extra is None else extra + f
+                kw = {"node_add": node_add} if node_add is not None else {}
                 h = self.dropout(layer(h, snap.edges, inputs[l], cell, self.fourier, extra,
-                                       u_is_raw=p == 0))
+                                       u_is_raw=p == 0, **kw))
                 states.append(h)
             inputs = states
         return states
 
-    def forward(self, weights: MLPWeights) -> torch.Tensor:
+    def forward(self, weights: NetWeights) -> torch.Tensor:
         return self.node_states(weights)[-1].flatten(1)
