@@ -34,6 +34,7 @@ from dng.device import resolve_device, synchronize
 from dng.eval import evaluate_run
 from dng.models.registry import missing_extras
 from dng.train import TrainConfig, build_model, train
+from dng.train.checkpoint import task_for
 from dng.train.loop import loss_fn, make_optimizer, speed_settings
 from dng.zoo import FitRecipe, Zoo, build_zoo, limit_per_split
 
@@ -54,7 +55,8 @@ def steps_per_second(cfg: TrainConfig, zoo: Zoo, dev, fast: bool, steps: int) ->
     torch.manual_seed(0)
     c = TrainConfig(**{**cfg.to_dict(), "precision": "bf16" if fast else "fp32",
                        "tf32": fast, "compile": cfg.compile if fast else "none"})
-    net = build_model(c, zoo).to(dev).train()
+    task = task_for(c, zoo)
+    net = build_model(c, zoo, task).to(dev).train()
     model = torch.compile(net, mode=None if c.compile == "default" else c.compile) \
         if c.compile != "none" else net
     opt = make_optimizer(c, [p for p in net.parameters() if p.requires_grad],
@@ -68,7 +70,7 @@ def steps_per_second(cfg: TrainConfig, zoo: Zoo, dev, fast: bool, steps: int) ->
         idx = torch.randint(0, n, (c.batch_size,), generator=torch.Generator().manual_seed(i))
         w, y, u8 = data.batch(idx.to(data.label.device), None if fast else dev)
         with autocast():
-            loss = loss_fn(model, c, w, y, u8)
+            loss = loss_fn(model, task, w, y, u8)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()

@@ -1,6 +1,6 @@
-"""Scores of a model over a zoo split: predicted classes, accuracy, reconstruction error and
-PSNR. Takes a model and data and dispatches on the model's interface (a stage-1 model has
-``targets(images)``; a classifier has ``predict(weights)``); it never imports training code.
+"""Scores of a model over a zoo split, as its task (:mod:`dng.tasks`) defines them: predictions
+and targets, reconstruction error and PSNR. Takes a model, data and a task; it never imports
+training code and names no model.
 """
 
 from __future__ import annotations
@@ -12,11 +12,6 @@ import torch
 from dng.data.datasets import normalize_images
 from dng.device import module_device
 from dng.zoo.fit import psnr_from_mse
-
-
-def is_reconstruction_model(model) -> bool:
-    """Stage-1 models (INR2JLS, INR→INR) decode images: they expose ``targets(images)``."""
-    return hasattr(model, "targets")
 
 
 def recon_mse(model, weights, images_u8: torch.Tensor) -> torch.Tensor:
@@ -41,14 +36,18 @@ def _maybe_bar(batches, total: int, batch_size: int, desc: str | None):
 
 
 @torch.no_grad()
-def predictions(model, data, batch_size: int = 256, progress: str | None = None
-                ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Predicted classes and true labels ``(M,)`` (on the CPU) over all of ``data``; only the
-    weights travel to the model's device. ``progress``: a label to show a progress bar."""
+def predictions(model, data, batch_size: int = 256, progress: str | None = None,
+                task=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """The task's predictions and targets ``(M,)`` (on the CPU) over all of ``data`` (default
+    task: classification — predicted classes and labels); only the weights travel to the
+    model's device. ``progress``: a label to show a progress bar."""
+    from dng.tasks import Classify
+
+    task = task or Classify()
     dev = module_device(model)
     batches = _maybe_bar(data.weight_batches(batch_size, dev), len(data), batch_size, progress)
-    preds = [model.predict(w).argmax(1).cpu() for w in batches]
-    return torch.cat(preds), data.label
+    preds = [task.predict(model, w).cpu() for w in batches]
+    return torch.cat(preds), data.column(task.target)
 
 
 @torch.no_grad()
@@ -66,22 +65,13 @@ def recon_psnr(model, data, batch_size: int = 64, progress: str | None = None) -
     return float(psnr_from_mse(recon_errors(model, data, batch_size, progress)).mean())
 
 
-def evaluate(model, data, batch_size: int | None = None) -> dict:
-    """Metrics over all of ``data``: ``loss`` (mean MSE) and ``psnr`` (mean per-INR PSNR) for a
-    stage-1 model, ``accuracy`` for a classifier. Leaves the model in eval mode."""
+def evaluate(model, data, task, batch_size: int | None = None) -> dict:
+    """The task's scores over all of ``data`` (reconstruction: ``loss`` = mean MSE and
+    ``psnr``; classification: ``accuracy``; regression: ``kendall_tau``, ``r2``, ``mse``).
+    Leaves the model in eval mode."""
     model.eval()
-    if is_reconstruction_model(model):
-        mse = recon_errors(model, data, batch_size or 64)
-        return {"loss": float(mse.mean()), "psnr": float(psnr_from_mse(mse).mean())}
-    pred, label = predictions(model, data, batch_size or 256)
-    return {"accuracy": float((pred == label).float().mean())}
-
-
-def objective(metrics: dict) -> float:
-    """The number a run maximises when it keeps its best checkpoint: accuracy, or −MSE."""
-    return metrics["accuracy"] if "accuracy" in metrics else -metrics["loss"]
-
-
-def metric_name(metrics: dict) -> str:
-    """The validation metric's own name: ``accuracy`` or ``psnr``."""
-    return "accuracy" if "accuracy" in metrics else "psnr"
+    bs = batch_size or task.eval_batch_size
+    if task.needs_images and task.target is None:
+        return task.scores(recon_errors(model, data, bs))
+    pred, y = predictions(model, data, bs, task=task)
+    return task.scores(pred, y)

@@ -106,18 +106,20 @@ def test_augmentation_changes_what_stage1_sees(zoo_dir, tmp_path, aug):
     """rotflip: 6 target views (flips and rotations of the image); noise: the weights the
     model sees during training are perturbed (not at evaluation); none: neither."""
     from dng.train import build_model
+    from dng.train.checkpoint import task_for
     from dng.train.loop import loss_fn
 
     c = cfg("inr2jls", steps="2", augment=aug, latent_generator="false")
     zoo = Zoo(zoo_dir)
+    task = task_for(c, zoo)
     net = build_model(c, zoo)
     w, y, u8 = zoo.load("train").batch(torch.arange(4))
     seen = []
     net.register_forward_pre_hook(lambda m, args: seen.append(args[0].weights[0].clone()))
     net.train()
-    loss_fn(net, c, w, y, u8)
+    loss_fn(net, task, w, y, u8)
     net.eval()
-    loss_fn(net, c, w, y, u8)
+    loss_fn(net, task, w, y, u8)
     moved = (seen[0] - w.weights[0]).abs().max()
     assert (moved > 0) == aug.startswith("noise") and torch.equal(seen[1], w.weights[0])
     targets = net.targets(torch.zeros(4, 1, 28, 28).uniform_(-1, 1))

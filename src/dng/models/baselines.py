@@ -11,7 +11,8 @@ from dng.errors import ShapeError
 from dng.graph import static_graph
 from dng.models.layers import FourierFeatures, mlp
 from dng.models.probes import ProbeFeatures
-from dng.weights import MLPWeights
+from dng.arch import Arch
+from dng.weights import MLPWeights, NetWeights
 
 
 class NGLayer(nn.Module):
@@ -140,14 +141,15 @@ class MLPClassifier(nn.Module):
 
     def __init__(self, layer_sizes, num_classes: int, hidden: int = 512, dropout: float = 0.2):
         super().__init__()
-        self.layer_sizes = tuple(int(n) for n in layer_sizes)
-        n_params = sum(self.layer_sizes[l] * self.layer_sizes[l + 1] + self.layer_sizes[l + 1]
-                       for l in range(len(self.layer_sizes) - 1))
-        self.net = mlp([n_params, hidden, hidden, num_classes], dropout)
+        self.arch = layer_sizes if isinstance(layer_sizes, Arch) else Arch.mlp(layer_sizes)
+        self.layer_sizes = self.arch.sizes
+        self.net = mlp([self.arch.num_parameters, hidden, hidden, num_classes], dropout)
 
-    def forward(self, weights: MLPWeights) -> torch.Tensor:
-        if weights.layer_sizes != self.layer_sizes:
-            raise ShapeError(f"MLP baseline built for {self.layer_sizes}, got {weights.layer_sizes}")
+    def forward(self, weights: NetWeights) -> torch.Tensor:
+        if weights.layer_sizes != self.layer_sizes or \
+                weights.arch.num_parameters != self.arch.num_parameters:
+            raise ShapeError(f"MLP baseline built for {self.arch.describe()}, got "
+                             f"{weights.arch.describe()}")
         return self.net(weights.flatten())
 
     def predict(self, weights: MLPWeights) -> torch.Tensor:

@@ -6,10 +6,12 @@ dataset names.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable
 
 from torch import nn
 
+from dng.arch import Arch
 from dng.errors import ConfigError, ShapeError
 from dng.models.baselines import MLPClassifier, NGGNNLite
 from dng.models.ng_gnn import NGGNN
@@ -40,6 +42,8 @@ def _dng_encoder(mlp_shape, num_classes, dropout: float = 0.5, encoder_dropout: 
                  **config) -> nn.Module:
     """Encoder-only classifier: ``dropout`` in the MLP head, ``encoder_dropout`` after each
     encoder layer (the encoder's own ``dropout`` field)."""
+    if isinstance(mlp_shape, Arch) and not mlp_shape.is_mlp:  # kernels: taps as heads
+        config = {"message": "heads", "network_activation_embedding": True, **config}
     enc, rest = _split_encoder({"emb_dim": 128, **config, "dropout": encoder_dropout})
     return EncoderClassifier(mlp_shape, num_classes, enc, dropout=dropout, **rest)
 
@@ -66,27 +70,80 @@ def _inr2inr(mlp_shape, image_shape, hidden=512, omega=30.0, **config) -> nn.Mod
     return INR2INR(mlp_shape, tuple(image_shape), EncoderConfig(**config), hidden, omega)
 
 
-MODELS: dict[str, Callable[..., nn.Module]] = {
-    "encoder": _encoder,
-    "inr2jls": _inr2jls,
-    "inr2jls-classifier": _inr2jls_classifier,
-    "inr2inr": _inr2inr,
-    "dng-encoder": _dng_encoder,
-    "ng-gnn": lambda mlp_shape, num_classes, **c: NGGNN(mlp_shape, num_classes, **c),
-    "ng-gnn-lite": lambda mlp_shape, num_classes, **c: NGGNNLite(mlp_shape, num_classes, **c),
-    "mlp": lambda mlp_shape, num_classes, **c: MLPClassifier(mlp_shape, num_classes, **c),
-    "nfn": lambda mlp_shape, num_classes, **c: _nfn_classifier(mlp_shape, num_classes, **c),
-}
-
-
 def _nfn_classifier(mlp_shape, num_classes, **config) -> nn.Module:
     from dng.models.nfn import NFNClassifier  # optional dependency: dng[baselines]
 
     return NFNClassifier(mlp_shape, num_classes, **config)
 
 
+ENCODER_FIELDS = ("emb_dim", "fourier_dim", "fourier_scale", "passes", "cell", "aggregation",
+                  "positional_embedding", "activation_embedding", "probes", "probe_mode")
+CNN_ENCODER_FIELDS = ("att_dim", "pad_taps")
+PROBE_FIELDS = ("probes", "probe_mode")
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """One row of the registry table.
+
+    ``build(arch_or_sizes, **kwargs)``; ``fields``: the config fields it takes, under its own
+    argument names; ``needs``: what it takes from the zoo and the task (``image_shape``,
+    ``views``, ``omega``, ``probe_omega``, ``num_classes`` — the task's output size —,
+    ``backbone``); ``tasks``: the tasks it serves, the first its default; ``role``: which
+    preset values apply (``stage1``, ``stage2``, ``classifier``); ``archs``: the architectures it
+    reads (``mlp``, ``cnn``); ``extra``: the module of its optional dependency."""
+
+    build: Callable[..., nn.Module]
+    fields: tuple[str, ...]
+    tasks: tuple[str, ...]
+    role: str
+    needs: tuple[str, ...] = ()
+    archs: tuple[str, ...] = ("mlp",)
+    extra: str | None = None
+    help: str = ""
+
+
+_CLS = ("num_classes", "probe_omega")
+MODELS: dict[str, ModelEntry] = {
+    "inr2jls": ModelEntry(_inr2jls, (*ENCODER_FIELDS, "latent_dim", "latent_generator"),
+                          ("reconstruct", "edit"), "stage1", ("image_shape", "views",
+                                                              "probe_omega"),
+                          help="INR2JLS stage 1: encoder → latent generator → decoder"),
+    "inr2inr": ModelEntry(_inr2inr, ENCODER_FIELDS, ("reconstruct",), "stage1",
+                          ("image_shape", "omega", "probe_omega"),
+                          help="ablation: stage 1 decoding SIREN weights"),
+    "inr2jls-classifier": ModelEntry(_inr2jls_classifier, ("dropout",), ("classify",), "stage2",
+                                     ("num_classes", "backbone"),
+                                     help="INR2JLS stage 2 on a trained stage-1 run (--from)"),
+    "dng-encoder": ModelEntry(_dng_encoder, (*ENCODER_FIELDS, *CNN_ENCODER_FIELDS, "hidden",
+                                             "dropout", "encoder_dropout"),
+                              ("classify", "regress"), "classifier", _CLS, ("mlp", "cnn"),
+                              help="DNG-Encoder + MLP head (classes, or one regression output)"),
+    "ng-gnn": ModelEntry(lambda s, num_classes, **c: NGGNN(s, num_classes, **c),
+                         ("hidden", "fourier_dim", "fourier_scale", "dropout", *PROBE_FIELDS),
+                         ("classify", "regress"), "classifier", _CLS, extra="torch_geometric",
+                         help="NG-GNN as published (PyG PNA)"),
+    "ng-gnn-lite": ModelEntry(lambda s, num_classes, **c: NGGNNLite(s, num_classes, **c),
+                              ("hidden", "fourier_dim", "fourier_scale", "dropout",
+                               *PROBE_FIELDS), ("classify", "regress"), "classifier", _CLS,
+                              help="our static-graph GNN (no PyG)"),
+    "mlp": ModelEntry(lambda s, num_classes, **c: MLPClassifier(s, num_classes, **c),
+                      ("hidden", "dropout"), ("classify", "regress"), "classifier",
+                      ("num_classes",), ("mlp", "cnn"), help="MLP on the flattened weights"),
+    "nfn": ModelEntry(_nfn_classifier, ("hidden", "fourier_dim", "fourier_scale", "dropout"),
+                      ("classify", "regress"), "classifier", ("num_classes",), extra="nfn",
+                      help="NFN (the nfn package)"),
+}
+BUILDERS = {"encoder": _encoder}  # library-only models (no training task)
+
 # models that need the optional extra `dng[baselines]`, and the module each imports
-EXTRAS = {"ng-gnn": "torch_geometric", "nfn": "nfn"}
+EXTRAS = {name: e.extra for name, e in MODELS.items() if e.extra}
+
+
+def entry(name: str) -> ModelEntry:
+    if name not in MODELS:
+        raise ConfigError(f"unknown model {name!r}; available: {', '.join(sorted(MODELS))}")
+    return MODELS[name]
 
 
 def missing_extras(names) -> list[str]:
@@ -98,16 +155,28 @@ def missing_extras(names) -> list[str]:
 
 def available() -> list[str]:
     """Registered model names."""
-    return sorted(MODELS)
+    return sorted([*MODELS, *BUILDERS])
 
 
-def create(name: str, mlp_shape, **config) -> nn.Module:
-    """Build a registered model for MLPs of layer sizes ``mlp_shape``.
+def create(name: str, arch, **config) -> nn.Module:
+    """Build a registered model for networks of architecture ``arch`` (an
+    :class:`~dng.arch.Arch`, or an MLP's layer sizes).
 
-    Extra arguments by model: ``inr2jls`` needs ``image_shape=(C, H, W)``; classifiers need
-    ``num_classes``; encoder fields (``emb_dim``, ``fourier_dim``, ``passes``, ...) apply to
-    every DNG model.
+    Extra arguments by model (see :class:`ModelEntry`): ``inr2jls`` needs
+    ``image_shape=(C, H, W)``; classifiers and regressors need ``num_classes`` (the task's
+    output size); encoder fields (``emb_dim``, ``fourier_dim``, ``passes``, ...) apply to every
+    DNG model.
     """
-    if name not in MODELS:
-        raise ConfigError(f"unknown model {name!r}; available: {', '.join(available())}")
-    return MODELS[name](tuple(mlp_shape), **config)
+    if name in BUILDERS:
+        return BUILDERS[name](arch if isinstance(arch, Arch) else tuple(arch), **config)
+    e = entry(name)
+    if isinstance(arch, Arch):
+        kind = "mlp" if arch.is_mlp else "cnn"
+        if kind not in e.archs:
+            raise ConfigError(f"model {name!r} reads {' and '.join(e.archs)} weights only; "
+                              f"these networks are {arch.describe()}")
+        if kind == "mlp" and e.archs == ("mlp",):
+            arch = arch.sizes  # MLP-only models take layer sizes
+    else:
+        arch = tuple(arch)
+    return e.build(arch, **config)

@@ -45,9 +45,14 @@ def read_curve(run: Path) -> dict[str, list[float]]:
         return {}
     out = {k: [float(r[k]) for r in rows] for k in keys}
     # the metric's name is in the file (older files: PSNR values are > 1, accuracies are not)
-    out["stage1"] = rows[0].get("val_name") == "psnr" if "val_name" in rows[0] \
-        else max(out["val_metric"]) > 1.0
+    name = rows[0].get("val_name") or ("psnr" if max(out["val_metric"]) > 1.0 else "accuracy")
+    out["val_name"] = name
+    out["stage1"] = name == "psnr"
     return out
+
+
+METRIC_TITLES = {"psnr": ("PSNR (dB)", 1.0), "accuracy": ("accuracy (%)", 100.0),
+                 "kendall_tau": ("Kendall τ", 1.0), "mse": ("MSE", 1.0)}
 
 
 def plot_curves(runs: list[Path], path: Path, labels: list[str] | None = None) -> None:
@@ -58,15 +63,15 @@ def plot_curves(runs: list[Path], path: Path, labels: list[str] | None = None) -
     fig, axes = plt.subplots(len(runs), 2, figsize=(9, 2.8 * len(runs)), squeeze=False)
     for (ax_loss, ax_val), run, label in zip(axes, runs, labels):
         c = read_curve(run)
-        stage1 = c.get("stage1", False)
+        title, scale = METRIC_TITLES.get(c.get("val_name", "accuracy"),
+                                         (c.get("val_name", "metric"), 1.0))
         if c:
             ax_loss.plot(c["step"], c["train_loss"], marker="o", ms=3)
-            ax_val.plot(c["step"], [v if stage1 else 100 * v for v in c["val_metric"]],
-                        marker="o", ms=3, color="C1")
+            ax_val.plot(c["step"], [scale * v for v in c["val_metric"]], marker="o", ms=3,
+                        color="C1")
         ax_loss.set_title(f"{label}: training loss", fontsize=9)
         ax_loss.set_yscale("log")
-        ax_val.set_title(f"{label}: validation {'PSNR (dB)' if stage1 else 'accuracy (%)'}",
-                         fontsize=9)
+        ax_val.set_title(f"{label}: validation {title}", fontsize=9)
         for a in (ax_loss, ax_val):
             a.set_xlabel("step")
             a.grid(alpha=0.3)
@@ -87,6 +92,30 @@ def plot_latents(latents: torch.Tensor, labels: torch.Tensor, path: Path) -> Non
     sc = ax.scatter(p[:, 0], p[:, 1], c=labels.numpy(), cmap="tab10", s=6)
     fig.colorbar(sc, ax=ax)
     ax.set_title("latents, PCA (test split)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def plot_regression(pred: torch.Tensor, true: torch.Tensor, path: Path, target: str,
+                    groups: list[str] | None = None, title: str = "") -> None:
+    """Predicted vs true values (test split), one colour per group (e.g. activation)."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(4.8, 4.4))
+    p, t = pred.double().numpy(), true.double().numpy()
+    if groups is not None:
+        for g in sorted(set(groups)):
+            m = [x == g for x in groups]
+            ax.scatter(t[m], p[m], s=6, alpha=0.6, label=g)
+        ax.legend(fontsize=7, markerscale=2)
+    else:
+        ax.scatter(t, p, s=6, alpha=0.6)
+    lo, hi = float(min(t.min(), p.min())), float(max(t.max(), p.max()))
+    ax.plot([lo, hi], [lo, hi], color="grey", lw=0.8, ls="--")
+    ax.set_xlabel(f"true {target}")
+    ax.set_ylabel(f"predicted {target}")
+    ax.set_title(title, fontsize=9)
+    ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

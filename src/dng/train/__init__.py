@@ -1,5 +1,5 @@
-"""Training jobs: INR2JLS stage 1 (reconstruction), stage 2 (latent classifier) and the direct
-classifiers (``dng-encoder``, ``ng-gnn``, ``mlp``).
+"""Training jobs: any registered model on any task it serves (:mod:`dng.tasks`) — INR2JLS stage 1
+(reconstruction), stage 2 (latent classifier), direct classifiers and regressors.
 
 ``presets`` (model names, presets and field help: data) → ``config`` (what a run is,
 YAML/override loading) → ``checkpoint`` (model through the
@@ -18,8 +18,12 @@ from dng.train.loop import eval_batch_size, train, validation_subset
 
 
 def evaluate(model, cfg: TrainConfig, data) -> dict:
-    """Validation metrics of ``model`` over ``data`` with the config's batch size."""
-    return evaluate_split(model, data, eval_batch_size(cfg))
+    """Validation metrics of ``model`` over ``data`` for the config's task (classification
+    and reconstruction; a regression run's task needs its zoo: see ``task_for``)."""
+    from dng.tasks import make_task
+
+    task = make_task(cfg.task_name, num_classes=2, augment=cfg.augment, target=cfg.target)
+    return evaluate_split(model, data, task, eval_batch_size(cfg))
 
 
 __all__ = ["CKPT_VERSION", "CLASSIFIERS", "INR2INR_MODEL", "MODELS", "PRESETS", "STAGE1",

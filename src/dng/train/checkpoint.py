@@ -14,27 +14,12 @@ import torch
 from dng.errors import ConfigError, DNGError
 from dng.io import atomic_torch_save
 from dng.models import create
+from dng.models.registry import entry
+from dng.tasks import Task, make_task
 from dng.train.config import TrainConfig, load_run_config
-from dng.train.presets import INR2INR_MODEL, STAGE1, STAGE2
 from dng.zoo import Zoo
 
 CKPT_VERSION = 1
-
-ENCODER_FIELDS = ("emb_dim", "fourier_dim", "fourier_scale", "passes", "cell", "aggregation",
-                  "positional_embedding", "activation_embedding", "probes", "probe_mode")
-# The config fields each model takes, under the registry's own argument names: the trainer
-# passes them unchanged (no re-mapping of sizes), plus the zoo's shapes.
-MODEL_FIELDS = {
-    STAGE1: (*ENCODER_FIELDS, "latent_dim", "latent_generator"),
-    INR2INR_MODEL: ENCODER_FIELDS,
-    STAGE2: ("dropout",),
-    "dng-encoder": (*ENCODER_FIELDS, "hidden", "dropout", "encoder_dropout"),
-    "ng-gnn": ("hidden", "fourier_dim", "fourier_scale", "dropout", "probes", "probe_mode"),
-    "ng-gnn-lite": ("hidden", "fourier_dim", "fourier_scale", "dropout", "probes", "probe_mode"),
-    "mlp": ("hidden", "dropout"),
-    "nfn": ("hidden", "fourier_dim", "fourier_scale", "dropout"),
-}
-PROBE_MODELS = (STAGE1, INR2INR_MODEL, "dng-encoder", "ng-gnn", "ng-gnn-lite")
 
 
 def views_for(cfg: TrainConfig) -> int:
@@ -42,33 +27,51 @@ def views_for(cfg: TrainConfig) -> int:
     return 6 if cfg.augment == "rotflip" else 1
 
 
-def model_kwargs(cfg: TrainConfig, zoo: Zoo) -> dict:
-    """Everything :func:`dng.models.create` gets for ``cfg.model``: the config's fields named
-    in :data:`MODEL_FIELDS`, and the zoo's shapes (classes, image shape, the INRs' ω)."""
-    kw = {f: getattr(cfg, f) for f in MODEL_FIELDS[cfg.model]}
-    if cfg.model in PROBE_MODELS:
-        kw["probe_omega"] = zoo.spec.first_omega
-    if cfg.model == STAGE1:
-        kw.update(image_shape=zoo.image_shape, views=views_for(cfg))
-    elif cfg.model == INR2INR_MODEL:
-        kw.update(image_shape=zoo.image_shape, omega=zoo.spec.first_omega)
-    else:
-        kw["num_classes"] = zoo.num_classes
+def task_for(cfg: TrainConfig, zoo: Zoo) -> Task:
+    """The run's task, with what it needs from the zoo (classes, the train split's target
+    statistics for a plain regression output) — the same value at every build of the run."""
+    name = cfg.task_name
+    task = make_task(name, num_classes=zoo.num_classes, augment=cfg.augment, target=cfg.target,
+                     loss=None if cfg.regress_loss == "auto" else cfg.regress_loss,
+                     style=getattr(cfg, "style", None))
+    if task.target not in (None, "label"):
+        task = task.prepare(zoo.load("train", max_copy=0).column(task.target))
+    if task.needs_images and not zoo.renders:
+        raise ConfigError(f"task {name} needs the networks' images; {zoo.path} has none")
+    return task
+
+
+def model_kwargs(cfg: TrainConfig, zoo: Zoo, task: Task | None = None) -> dict:
+    """Everything :func:`dng.models.create` gets for ``cfg.model``: the config's fields its
+    registry entry names, and what the entry ``needs`` from the zoo and the task."""
+    e = entry(cfg.model)
+    kw = {f: getattr(cfg, f) for f in e.fields}
+    needs = set(e.needs)
+    if "probe_omega" in needs:
+        kw["probe_omega"] = zoo.first_omega
+    if "image_shape" in needs:
+        kw["image_shape"] = zoo.image_shape
+    if "views" in needs:
+        kw["views"] = views_for(cfg)
+    if "omega" in needs:
+        kw["omega"] = zoo.first_omega
+    if "num_classes" in needs:
+        kw["num_classes"] = (task or task_for(cfg, zoo)).output_size()
     return kw
 
 
-def build_model(cfg: TrainConfig, zoo: Zoo) -> torch.nn.Module:
-    """The model a config describes, through the registry (stage 2: on the trained stage-1
-    model of ``cfg.from_run``)."""
-    kw = model_kwargs(cfg, zoo)
-    if cfg.model == STAGE2:
+def build_model(cfg: TrainConfig, zoo: Zoo, task: Task | None = None) -> torch.nn.Module:
+    """The model a config describes, through the registry (a model that ``needs`` a backbone:
+    on the trained run of ``cfg.from_run``)."""
+    kw = model_kwargs(cfg, zoo, task)
+    if "backbone" in entry(cfg.model).needs:
         if not cfg.from_run:
-            raise ConfigError("stage 2 needs --from RUN (a trained inr2jls or inr2inr run)")
+            raise ConfigError(f"{cfg.model} needs --from RUN (a trained inr2jls or inr2inr run)")
         backbone = load_run_model(Path(cfg.from_run), zoo)
         if not hasattr(backbone, "targets"):
             raise ConfigError(f"{cfg.from_run} is not an inr2jls or inr2inr run")
         kw["backbone"] = backbone
-    return create(cfg.model, zoo.spec.layer_sizes, **kw)
+    return create(cfg.model, zoo.arch, **kw)
 
 
 def load_config(run: str | Path) -> TrainConfig:

@@ -15,7 +15,7 @@ from typing import Optional
 
 from dng.errors import ConfigError
 
-from dng.train.presets import AUGMENTS, MODELS, PRESETS, STAGE1, preset_values
+from dng.train.presets import AUGMENTS, MODELS, PRESETS, REGISTRY, STAGE1, preset_values
 
 
 @dataclass
@@ -25,6 +25,9 @@ class TrainConfig:
 
     model: str = STAGE1
     preset: str = "cpu"
+    task: str = "auto"  # auto: the model's first task (registry) | classify | reconstruct | regress | edit
+    target: Optional[str] = None  # regress: the zoo column (default test_accuracy)
+    regress_loss: str = "auto"  # auto | bce | mse
     steps: int = 100_000
     batch_size: int = 32
     lr: float = 1e-4
@@ -52,6 +55,8 @@ class TrainConfig:
     activation_embedding: bool = False
     probes: int = 0  # K probe inputs per INR (DNG models and ng-gnn; 0 = the paper's models)
     probe_mode: str = "post"  # probe features: "post"- or "pre"-activations
+    att_dim: int = 32  # dng-encoder on CNNs: width of each tap head
+    pad_taps: str = "zeros"  # dng-encoder on CNNs: zeros (reference) | masked
     latent_dim: int = 64
     latent_generator: bool = True
     dropout: float = 0.2  # classifier (head) dropout
@@ -81,6 +86,11 @@ class TrainConfig:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @property
+    def task_name(self) -> str:
+        """The task this run trains: ``task``, or the model's first one."""
+        return REGISTRY[self.model].tasks[0] if self.task == "auto" else self.task
 
     def checked(self) -> "TrainConfig":
         """Raise :class:`ConfigError` for values no run can use; return ``self``."""
@@ -125,6 +135,19 @@ class TrainConfig:
             bad("checkpoint_dtype", "choose fp32 or bf16")
         if self.probe_mode not in ("post", "pre"):
             bad("probe_mode", "choose post or pre")
+        from dng.tasks import TASKS
+
+        tasks = REGISTRY[self.model].tasks
+        if self.task != "auto" and self.task not in TASKS:
+            bad("task", f"choose auto, {', '.join(TASKS)}")
+        if self.task != "auto" and self.task not in tasks:
+            bad("task", f"model {self.model} serves {', '.join(tasks)}")
+        if self.regress_loss not in ("auto", "bce", "mse"):
+            bad("regress_loss", "choose auto, bce or mse")
+        if self.pad_taps not in ("zeros", "masked"):
+            bad("pad_taps", "choose zeros or masked")
+        if self.att_dim < 1:
+            bad("att_dim", "must be >= 1")
         return self
 
 

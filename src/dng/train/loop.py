@@ -21,17 +21,18 @@ from dng.data.datasets import normalize_images
 from dng.device import resolve_device
 from dng.errors import DNGError
 from dng.io import DirLock, atomic_write_json
-from dng.metrics import evaluate, metric_name, objective
+from dng.metrics import evaluate
 from dng import distributed
-from dng.train.checkpoint import build_model, read_checkpoint, save_checkpoint
+from dng import tasks
+from dng.tasks import Task
+from dng.train.checkpoint import build_model, read_checkpoint, save_checkpoint, task_for
 from dng.train.config import TrainConfig, save_config
-from dng.train.presets import STAGE1_MODELS
 from dng.train.loggers import RunLogger
 from dng.zoo import Zoo
 
 
 def eval_batch_size(cfg: TrainConfig) -> int:
-    return 64 if cfg.model in STAGE1_MODELS else 256
+    return tasks.eval_batch_size(cfg.task_name)
 
 
 def validation_subset(val, cfg: TrainConfig):
@@ -60,16 +61,9 @@ def lr_factor(cfg: TrainConfig, step: int) -> float:
     return min(1.0, cfg.warmup_base + cfg.warmup_inc * (step // cfg.warmup_every))
 
 
-def loss_fn(model, cfg: TrainConfig, weights, labels, images_u8) -> torch.Tensor:
-    """Stage 1: MSE of the decoded views; classifiers: cross-entropy (stage 2: per view)."""
-    if cfg.model in STAGE1_MODELS:
-        if cfg.augment.startswith("noise") and model.training:
-            level = float(cfg.augment.split(":")[1]) if ":" in cfg.augment else 0.01
-            weights = weights.map(lambda t: t + level * t.std() * torch.randn_like(t))
-        targets = distributed.unwrap(model).targets(normalize_images(images_u8))
-        return F.mse_loss(model(weights), targets)
-    logits = model(weights)  # stage 2: per-view logits (B·V, classes)
-    return F.cross_entropy(logits, labels.repeat_interleave(logits.shape[0] // len(labels)))
+def loss_fn(model, task: Task, weights, y, images_u8) -> torch.Tensor:
+    """The task's training loss (kept as a function: tests and benchmarks call it)."""
+    return task.loss(model, weights, y, images_u8)
 
 
 def make_optimizer(cfg: TrainConfig, params, device: torch.device) -> torch.optim.Optimizer:
@@ -113,8 +107,10 @@ def train(zoo_dir: str | Path, out: str | Path, cfg: TrainConfig, resume: bool =
     ranks = distributed.ranks_from_env()
     dev = ranks.device(resolve_device(device))
     zoo = Zoo(zoo_dir, verify_data=verify)
-    if zoo.num_classes < 2 and cfg.model not in STAGE1_MODELS:
-        raise DNGError(f"{zoo_dir}: classification needs labels (the zoo has none)")
+    try:
+        task = task_for(cfg, zoo)
+    except DNGError as e:
+        raise DNGError(f"{zoo_dir}: {e}") from None
     if out.exists() and (out / "config.json").exists() and not resume:
         raise DNGError(f"{out} already holds a run; pass --resume to continue it or choose "
                        "another --out")
@@ -128,7 +124,7 @@ def train(zoo_dir: str | Path, out: str | Path, cfg: TrainConfig, resume: bool =
     val_data = validation_subset(zoo.load("val", max_copy=0), cfg)
     created = distributed.init(ranks, dev)
     torch.manual_seed(cfg.seed)
-    net = build_model(cfg, zoo).to(dev)
+    net = build_model(cfg, zoo, task).to(dev)
     if hasattr(net, "set_input_stats"):  # per-layer normalisation from the train split
         net.set_input_stats(train_data.weights.to(dev))  # (a resumed run loads its own)
     params = [p for p in net.parameters() if p.requires_grad]
@@ -190,7 +186,7 @@ def train(zoo_dir: str | Path, out: str | Path, cfg: TrainConfig, resume: bool =
                     cfg.seed * 1_000_003 + e))
             idx = perm[e][k * cfg.batch_size:(k + 1) * cfg.batch_size]  # short if split < batch
             return train_data.batch(idx[local] if ranks.distributed else idx,
-                                None if cfg.data_on_device else dev)
+                                    None if cfg.data_on_device else dev, task.target)
 
         model.train()
         done = step >= cfg.steps or elapsed >= budget
@@ -199,7 +195,7 @@ def train(zoo_dir: str | Path, out: str | Path, cfg: TrainConfig, resume: bool =
             for g in opt.param_groups:
                 g["lr"] = cfg.lr * lr_factor(cfg, step)
             with autocast():
-                loss = loss_fn(model, cfg, w, y, u8)
+                loss = loss_fn(model, task, w, y, u8)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             if cfg.grad_clip:
@@ -218,21 +214,21 @@ def train(zoo_dir: str | Path, out: str | Path, cfg: TrainConfig, resume: bool =
                                    "last.pt hold the last good state")
                 running, n_run = torch.zeros((), device=dev), 0
                 if ranks.main:
-                    m = evaluate(net, val_data, eval_batch_size(cfg))
+                    m = evaluate(net, val_data, task)
                     model.train()
                     now = time.perf_counter()
                     rate = seen_log / max(now - t_log, 1e-9)
                     t_log, seen_log = now, 0
-                    name = metric_name(m)
+                    name = task.metric
                     lr = opt.param_groups[0]["lr"]
                     logger.row(step, now - t_start, train_loss, m[name], name, lr, rate)
                     logger.scalars(step, {"train/loss": train_loss, "train/lr": lr,
                                           "train/inr_per_s": rate, f"val/{name}": m[name]})
-                    if cfg.model in STAGE1_MODELS:
+                    if task.needs_images:
                         _log_reconstructions(logger, net, val_data, step, dev)
                     weights = checkpoint_state(net, cfg)  # once for both files
-                    if objective(m) > best:
-                        best, best_metrics = objective(m), {**m, "step": step}
+                    if task.objective(m) > best:
+                        best, best_metrics = task.objective(m), {**m, "step": step}
                         save_checkpoint(out / "best.pt", model=weights, step=step)
                     small = cfg.checkpoint_dtype == "bf16"  # weights only: no optimizer state
                     save_checkpoint(out / "last.pt", model=weights,
@@ -255,7 +251,8 @@ def train(zoo_dir: str | Path, out: str | Path, cfg: TrainConfig, resume: bool =
         if bar:
             bar.close()
         logger.close()
-        result = {"zoo": str(zoo_dir), "device": str(dev), "processes": ranks.world,
+        result = {"zoo": str(zoo_dir), "task": task.to_dict(), "device": str(dev),
+                  "processes": ranks.world,
                   "steps": step, "train_seconds": time.perf_counter() - t_start,
                   "best_val": best_metrics, "params": sum(p.numel() for p in net.parameters()),
                   "trainable_params": sum(p.numel() for p in params)}

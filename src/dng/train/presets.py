@@ -3,17 +3,19 @@ one-line help of every :class:`~dng.train.config.TrainConfig` field."""
 
 from __future__ import annotations
 
+from dng.models.registry import MODELS as REGISTRY
+
 STAGE1 = "inr2jls"
 STAGE2 = "inr2jls-classifier"
 INR2INR_MODEL = "inr2inr"  # ablation: stage 1 decoding SIREN weights
-STAGE1_MODELS = (STAGE1, INR2INR_MODEL)
-CLASSIFIERS = ("dng-encoder", "ng-gnn", "ng-gnn-lite", "mlp", "nfn")
-MODELS = (*STAGE1_MODELS, STAGE2, *CLASSIFIERS)
+MODELS = tuple(REGISTRY)  # the registry table is the one list of models
+STAGE1_MODELS = tuple(m for m in MODELS if REGISTRY[m].role == "stage1")
+CLASSIFIERS = tuple(m for m in MODELS if REGISTRY[m].role == "classifier")
 AUGMENTS = ("none", "rotflip", "noise")
 
 
 def _role(model: str) -> str:
-    return "stage1" if model in STAGE1_MODELS else "stage2" if model == STAGE2 else "classifier"
+    return REGISTRY[model].role
 
 
 # NG-GNN as its authors train it on INR classification (mkofinas/neural-graphs,
@@ -95,8 +97,12 @@ def preset_values(preset: str, model: str) -> dict:
 
 
 HELP = {  # one line per field: the CLI's help text
-    "model": "inr2jls | inr2jls-classifier | inr2inr | dng-encoder | ng-gnn | ng-gnn-lite | "
-             "mlp | nfn",
+    "model": " | ".join(MODELS),
+    "task": "auto (the model's first task) | classify | reconstruct | regress | edit",
+    "target": "regress: the zoo column to predict (test_accuracy, psnr, …)",
+    "regress_loss": "regress: auto (bce with a sigmoid for [0, 1] targets, else mse) | bce | mse",
+    "att_dim": "dng-encoder on CNNs: width of each tap head",
+    "pad_taps": "dng-encoder on CNNs: zeros (the reference: unmasked padded taps) | masked",
     "preset": "cpu | paper | gpu: the values a run starts from",
     "steps": "step budget", "batch_size": "global batch (split over torchrun ranks)",
     "lr": "learning rate", "weight_decay": "weight decay", "optimizer": "adam | adamw",

@@ -26,6 +26,7 @@ from safetensors.torch import load_file, save_file
 from dng.data.datasets import SPLIT_NAMES, ImageSet, sha256_file
 from dng.errors import ZooError
 from dng.io import file_mode
+from dng.arch import Arch
 from dng.weights import MLPWeights
 from dng.zoo.arrays import ZooArrays
 from dng.zoo.siren import SirenSpec
@@ -148,6 +149,24 @@ class Zoo:
     @property
     def image_shape(self) -> tuple[int, int, int]:
         return tuple(self.manifest["dataset"]["image_shape"])  # type: ignore[return-value]
+
+    @property
+    def arch(self) -> Arch:
+        """The networks' architecture (format 3: the manifest's ``arch``; SIREN zoos: their
+        MLP)."""
+        if "arch" in self.manifest:
+            return Arch.from_dict(self.manifest["arch"])
+        s = self.spec
+        return Arch.mlp(s.layer_sizes, s.activations, s.omegas)
+
+    @property
+    def renders(self) -> bool:
+        """Whether the zoo's networks are INRs with images to compare their renderings with."""
+        return self.spec is not None and self.manifest["images"].get("count", 0) > 0
+
+    @property
+    def first_omega(self) -> float:
+        return self.spec.first_omega if self.spec is not None else 30.0
 
     @property
     def num_classes(self) -> int:
