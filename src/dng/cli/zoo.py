@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import time
 from pathlib import Path
+
+from dng.errors import ConfigError
 
 
 from dng.cli.common import NONNEG_INT, POS_FLOAT, POS_INT, _device_arg, _number
@@ -94,6 +97,19 @@ def cmd_show(args) -> None:
 def cmd_import_zoo(args) -> None:
     from dng.zoo import import_zoo
 
+    if args.format == "smallcnnzoo":
+        from dng.zoo.smallcnnzoo import import_smallcnnzoo
+
+        if len(args.sources) != 1:
+            raise ConfigError("--format smallcnnzoo takes one folder (weights.npy, layout.csv, "
+                              "metrics.csv.gz)")
+        step = None if args.step == "all" else int(args.step)
+        zoo = import_smallcnnzoo(args.sources[0], args.out, step, args.split_file, args.stride)
+        print(zoo.summary())
+        print(f"next: dng train --zoo {args.out} --model dng-encoder --task regress "
+              f"--out runs/gen")
+        return
+
     images = None
     if args.images:
         from dng.data import load_dataset
@@ -115,6 +131,12 @@ def cmd_datasets(args) -> None:
     from dng.data import dataset_names
 
     print("\n".join(dataset_names()))
+
+
+def _step(v: str) -> str:
+    if v != "all" and not v.isdigit():
+        raise argparse.ArgumentTypeError("a step number or 'all'")
+    return v
 
 
 def _fit_args(f) -> None:
@@ -178,8 +200,17 @@ def _import_args(i) -> None:
                    help="height and width the INRs are rendered at")
     i.add_argument("--omega", type=POS_FLOAT, default=None,
                    help="sine frequency ω0 when the files do not say")
-    i.add_argument("--format", default="auto", choices=["auto", "nfn", "dwsnets", "state-dicts"],
-                   help="zoo layout (auto: from the directory structure)")
+    i.add_argument("--format", default="auto",
+                   choices=["auto", "nfn", "dwsnets", "state-dicts", "smallcnnzoo"],
+                   help="zoo layout (auto: from the directory structure; smallcnnzoo: the Small "
+                        "CNN Zoo's weights.npy + layout.csv + metrics.csv.gz)")
+    i.add_argument("--step", default="86", type=_step,
+                   help="smallcnnzoo: the checkpoint step to import (default 86, the field's "
+                        "choice), or 'all'")
+    i.add_argument("--split-file", help="smallcnnzoo: the published split (one row index per "
+                   "line); default: the same rule on the file order")
+    i.add_argument("--stride", type=POS_INT, default=2,
+                   help="smallcnnzoo: the convolutions' stride (the layout does not say; 2)")
     i.add_argument("--images", help="attach the images of this dataset (same index), e.g. mnist")
     i.add_argument("--data-dir", help="where --images' dataset lies")
     i.add_argument("--split-at", help="nfn layout: TRAIN_END,VAL_END image indices "

@@ -227,7 +227,8 @@ def train(zoo_dir: str | Path, out: str | Path, cfg: TrainConfig, resume: bool =
                     if task.needs_images:
                         _log_reconstructions(logger, net, val_data, step, dev)
                     weights = checkpoint_state(net, cfg)  # once for both files
-                    if task.objective(m) > best:
+                    if task.objective(m) > best or not best_metrics:  # (the first one: kept
+                        # even when its score is undefined, e.g. Kendall τ of one network)
                         best, best_metrics = task.objective(m), {**m, "step": step}
                         save_checkpoint(out / "best.pt", model=weights, step=step)
                     small = cfg.checkpoint_dtype == "bf16"  # weights only: no optimizer state

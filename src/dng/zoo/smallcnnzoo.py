@@ -202,3 +202,54 @@ def official_split(n: int, seed: int = 0) -> dict[str, list[int]]:
     random.Random(seed).shuffle(first)
     cut = int(0.8 * len(first))
     return {"train": first[:cut], "val": first[cut:], "test": list(range(half, n))}
+
+
+def read_split_file(path: str | Path, n: int) -> list[int]:
+    """A split file as NFN publishes it: one row index per line (a permutation of the rows)."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as e:
+        raise ZooError(f"{path}: unreadable ({e})") from None
+    try:
+        perm = [int(x) for x in re.split(r"[\s,]+", text.strip()) if x]
+    except ValueError:
+        raise ZooError(f"{path}: a split file holds row indices, one per line") from None
+    if sorted(perm) != list(range(n)):
+        raise ZooError(f"{path}: not a permutation of the zoo's {n} rows")
+    return perm
+
+
+def import_smallcnnzoo(folder: str | Path, out: str | Path, step: int | None = 86,
+                       split_file: str | Path | None = None, stride: int = 2,
+                       seed: int = 0):
+    """Import a Small CNN Zoo folder as a format-3 zoo (:mod:`dng.zoo.netzoo`): the rows of
+    checkpoint ``step`` (``None``: all), split as the field does — rows permuted by
+    ``split_file`` when given, then the second half is test and the first half, shuffled with
+    ``random.Random(seed)``, is 80 % train / 20 % val (without a split file: the same rule on
+    the file order). Targets: ``test_accuracy`` and the other metric columns."""
+    from dng.zoo.netzoo import write_netzoo
+    from dng.zoo.store import Zoo
+
+    folder = Path(folder)
+    rows = None
+    if split_file is not None:
+        n = sum(1 for _ in read_metrics(folder / "metrics.csv.gz")) \
+            if (folder / "metrics.csv.gz").is_file() else None
+        rows = read_split_file(split_file, n if n is not None else 0)
+    z = read_smallcnnzoo(folder, step=step, stride=stride, rows=rows)
+    parts = official_split(len(z.rows), seed)
+    split = torch.empty(len(z.rows), dtype=torch.int8)
+    for s, name in enumerate(("train", "val", "test")):
+        split[parts[name]] = s
+    meta = read_metrics(folder / "metrics.csv.gz") if (folder / "metrics.csv.gz").is_file() \
+        else read_metrics(folder / "metrics.csv")
+    ds = meta[int(z.rows[0])].get("config.dataset", "unknown") if meta else "unknown"
+    cin = z.arch.layers[0].n_in
+    dataset = {"name": ds, "classes": [], "image_shape": [cin, 0, 0],
+               "checksum": "", "source": str(folder.resolve())}
+    recipe = {"kind": "smallcnnzoo", "step": step, "stride": stride,
+              "split": "split file" if split_file else f"file order, seed {seed}",
+              "rows": len(z.rows)}
+    write_netzoo(out, z.weights, split, z.columns, dataset, recipe, seed)
+    return Zoo(out)

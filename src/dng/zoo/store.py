@@ -20,38 +20,19 @@ import os
 from pathlib import Path
 
 import torch
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
 
-from dng.data.datasets import SPLIT_NAMES, ImageSet, sha256_file
-from dng.errors import ZooError
-from dng.io import file_mode
+from dng.data.datasets import SPLIT_NAMES, sha256_file
+from dng.errors import ShapeError, ZooError
 from dng.arch import Arch
 from dng.weights import MLPWeights
 from dng.zoo.arrays import ZooArrays
+from dng.zoo.shards import (_load_tensors, save_tensors_atomic, split_stats,  # noqa: F401
+                            write_images, write_shard)
 from dng.zoo.siren import SirenSpec
 
 FORMAT = "dng-zoo"
 VERSION = 2  # 2: INR inits drawn per INR id (chunk-independent); 1 still loads
-SUPPORTED_VERSIONS = (1, 2)
-
-
-def save_tensors_atomic(path: Path, tensors: dict[str, torch.Tensor],
-                        metadata: dict[str, str] | None = None) -> str:
-    """Save with safetensors under a temporary name, rename into place; return the sha256."""
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    save_file({k: v.contiguous() for k, v in tensors.items()}, str(tmp), metadata=metadata)
-    digest = sha256_file(tmp)
-    os.chmod(tmp, file_mode())  # safetensors writes 0600; shards match the manifest's mode
-    os.replace(tmp, path)
-    return digest
-
-
-def _load_tensors(path: Path) -> dict[str, torch.Tensor]:
-    try:
-        return load_file(str(path))
-    except (SafetensorError, OSError, ValueError) as e:
-        raise ZooError(f"{path}: unreadable shard ({e})") from None
+SUPPORTED_VERSIONS = (1, 2, 3)  # 3: any architecture, named targets (dng.zoo.netzoo)
 
 
 _VERIFIED: set[tuple] = set()  # (path, size, mtime, sha256) of files checked in this process
@@ -87,7 +68,9 @@ class Zoo:
         if m.get("format") != FORMAT or m.get("version") not in SUPPORTED_VERSIONS:
             raise ZooError(f"{mpath}: not a dng zoo manifest (format {m.get('format')!r}, "
                            f"version {m.get('version')!r})")
-        missing = [k for k in self.REQUIRED if k not in m]
+        required = self.REQUIRED if m["version"] < 3 else tuple(
+            k for k in self.REQUIRED if k not in ("spec", "images")) + ("arch",)
+        missing = [k for k in required if k not in m]
         if missing:
             raise ZooError(f"{mpath}: manifest lacks {', '.join(missing)}")
         if not m.get("complete"):
@@ -95,19 +78,21 @@ class Zoo:
             raise ZooError(f"{self.path}: zoo is incomplete ({done}/{m.get('num_shards', '?')} "
                            "shards); rerun the same `dng fit` command to finish it")
         try:
-            self.spec = SirenSpec.from_dict(m["spec"])
+            self.spec = SirenSpec.from_dict(m["spec"]) if m.get("spec") is not None else None
             classes = m["dataset"]["classes"]
             shape = m["dataset"]["image_shape"]
             if not isinstance(classes, list) or len(shape) != 3:
                 raise TypeError("dataset.classes / image_shape")
             listed = sum(int(s["count"]) for s in m["shards"])
-            [str(s["file"]) for s in m["shards"] + [m["images"]]]  # each entry names a file
-        except (TypeError, KeyError, ValueError, AttributeError) as e:
+            [str(s["file"]) for s in self._entries()]  # each entry names a file
+            if "arch" in m:
+                Arch.from_dict(m["arch"])
+        except (TypeError, KeyError, ValueError, AttributeError, ShapeError) as e:
             raise ZooError(f"{mpath}: malformed manifest ({type(e).__name__}: {e})") from None
         if listed != m["num_inrs"]:
             raise ZooError(f"{mpath}: shards hold {listed} INRs but the manifest says "
                            f"{m['num_inrs']}")
-        for s in m["shards"] + [m["images"]]:
+        for s in self._entries():
             f = self.file(s["file"])
             if not f.is_file():
                 raise ZooError(f"{f}: missing (listed in {mpath})")
@@ -115,6 +100,11 @@ class Zoo:
                 raise ZooError(f"{f}: {f.stat().st_size} bytes but the manifest says "
                                f"{s['bytes']} (truncated or replaced)")
         self._arrays: ZooArrays | None = None
+
+    def _entries(self) -> list[dict]:
+        """The manifest's file entries: shards, and the image table where there is one."""
+        m = self.manifest
+        return list(m["shards"]) + ([m["images"]] if m.get("images") else [])
 
     def file(self, name: str) -> Path:
         """The path of a file the manifest names, which must stay inside the zoo (no absolute
@@ -162,7 +152,8 @@ class Zoo:
     @property
     def renders(self) -> bool:
         """Whether the zoo's networks are INRs with images to compare their renderings with."""
-        return self.spec is not None and self.manifest["images"].get("count", 0) > 0
+        return self.spec is not None and bool(self.manifest.get("images")) and \
+            self.manifest["images"].get("count", 0) > 0
 
     @property
     def first_omega(self) -> float:
@@ -188,7 +179,7 @@ class Zoo:
             lost = sorted(set(want) - set(names))
             raise ZooError(f"{self.path}: manifest shards do not cover 0..{m['num_shards'] - 1} "
                            f"once each (missing {lost[:3]}, unexpected or repeated {extra[:3]})")
-        for s in m["shards"] + [m["images"]]:
+        for s in self._entries():
             f = self.file(s["file"])
             if sha256_file(f) != s["sha256"]:
                 raise ZooError(f"{f}: sha256 differs from the manifest (corrupted file)")
@@ -196,6 +187,10 @@ class Zoo:
     # ------------------------------------------------------------------ data
     def arrays(self) -> ZooArrays:
         """All INRs in memory (loaded once, then cached)."""
+        if self._arrays is None and self.spec is None:
+            from dng.zoo.netzoo import read_arrays
+
+            self._arrays = read_arrays(self)
         if self._arrays is None:
             L = len(self.spec.layer_sizes) - 1
             parts: dict[str, list[torch.Tensor]] = {}
@@ -255,6 +250,10 @@ class Zoo:
         return a.select(idx)
 
     def summary(self) -> str:
+        if self.spec is None:
+            from dng.zoo.netzoo import summary
+
+            return summary(self)
         m = self.manifest
         d = m["dataset"]
         lines = [f"zoo {self.path}: {m['num_inrs']} INRs of SIREN "
@@ -271,32 +270,3 @@ class Zoo:
         if m.get("fit_seconds") is not None:
             lines.append(f"  fit {m['fit_seconds']:.1f} s, {m['inr_per_second']:.1f} INR/s")
         return "\n".join(lines)
-
-
-def split_stats(psnr: torch.Tensor, split: torch.Tensor) -> dict:
-    out = {}
-    for s, name in enumerate(SPLIT_NAMES):
-        p = psnr[split == s].double()
-        if p.numel():
-            out[name] = {"count": int(p.numel()), "psnr_mean": float(p.mean()),
-                         "psnr_p5": float(torch.quantile(p, 0.05))}
-    return out
-
-
-def write_images(path: Path, images: ImageSet) -> dict:
-    digest = save_tensors_atomic(path / "images.safetensors",
-                                 {"images": images.images, "labels": images.labels,
-                                  "split": images.split})
-    return {"file": "images.safetensors", "count": len(images), "sha256": digest,
-            "bytes": (path / "images.safetensors").stat().st_size}
-
-
-def write_shard(path: Path, index: int, weights: MLPWeights, meta: dict[str, torch.Tensor]) -> dict:
-    (path / "shards").mkdir(exist_ok=True)
-    name = f"shards/shard-{index:05d}.safetensors"
-    tensors = {f"w{l}": w for l, w in enumerate(weights.weights)}
-    tensors.update({f"b{l}": b for l, b in enumerate(weights.biases)})
-    tensors.update(meta)
-    digest = save_tensors_atomic(path / name, tensors)
-    return {"file": name, "count": len(weights), "sha256": digest,
-            "bytes": (path / name).stat().st_size}

@@ -1,0 +1,150 @@
+"""Zoo format 3: networks of any :class:`~dng.arch.Arch` with named target columns.
+
+Layout (beside format 1/2's SIREN zoos, read by the same :class:`~dng.zoo.store.Zoo`)::
+
+    DIR/zoo.json     format "dng-zoo", version 3, arch (Arch.to_dict), targets (column names),
+                     dataset (name, classes, image_shape of the networks' inputs), recipe, seed,
+                     stats per split, shards
+    DIR/shards/shard-00000.safetensors
+        w0, b0, …     weights (M, n_out, n_in[, k_h, k_w]) and biases (M, n_out)
+        act           int64 (M, L): per-network activation indices (dng.arch.ACTIVATIONS)
+        split         int8 (M,): 0 train, 1 val, 2 test
+        label         int64 (M,) (only where the networks have a class label)
+        t.NAME        float64 (M,): one per target column (test_accuracy, step, …)
+
+Zoos that render (INRs: a SIREN spec and an image table) keep format 2 for now; format 3 adds
+what they lack — any architecture and named targets. One architecture per zoo (a bucket per
+architecture is the residual-nets issue's).
+
+:class:`NetZooWriter` writes shards one by one (a resumable job lists each in the manifest as it
+lands) or a whole zoo into a temporary folder renamed into place (an import: all or nothing).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+from pathlib import Path
+
+import torch
+
+from dng.arch import Arch
+from dng.data.datasets import SPLIT_NAMES
+from dng.errors import ZooError
+from dng.io import atomic_write_json
+from dng.weights import NetWeights
+from dng.zoo.arrays import ZooArrays
+from dng.zoo.shards import write_shard
+
+FORMAT, VERSION = "dng-zoo", 3
+
+
+def manifest(arch: Arch, targets: list[str], dataset: dict, recipe: dict, seed: int,
+             num: int, num_shards: int) -> dict:
+    return {"format": FORMAT, "version": VERSION, "complete": False, "arch": arch.to_dict(),
+            "targets": list(targets), "dataset": dataset, "recipe": recipe, "seed": seed,
+            "copies": 0, "num_inrs": num, "num_shards": num_shards, "shards": [],
+            "images": None, "stats": {}}
+
+
+def shard_tensors(weights: NetWeights, split: torch.Tensor, columns: dict[str, torch.Tensor],
+                  label: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+    meta = {"act": weights.act_ids().contiguous(), "split": split.to(torch.int8)}
+    if label is not None:
+        meta["label"] = label.to(torch.int64)
+    meta.update({f"t.{k}": v.to(torch.float64) for k, v in columns.items()})
+    return meta
+
+
+def target_stats(split: torch.Tensor, columns: dict[str, torch.Tensor]) -> dict:
+    out = {}
+    for s, name in enumerate(SPLIT_NAMES):
+        m = split == s
+        if m.any():
+            out[name] = {"count": int(m.sum()),
+                         **{f"{k}_mean": float(v[m].double().mean()) for k, v in columns.items()}}
+    return out
+
+
+def write_netzoo(out: str | Path, weights: NetWeights, split: torch.Tensor,
+                 columns: dict[str, torch.Tensor], dataset: dict, recipe: dict, seed: int = 0,
+                 shard_size: int = 4096, label: torch.Tensor | None = None) -> Path:
+    """Write a whole format-3 zoo: into ``.OUT.tmpPID`` beside ``out``, renamed into place at
+    the end — a failure leaves nothing behind. ``out`` must not exist yet."""
+    out = Path(out)
+    if out.exists():
+        raise ZooError(f"{out} already exists; choose another --out")
+    M = len(weights)
+    if not (len(split) == M and all(len(v) == M for v in columns.values())):
+        raise ZooError("zoo columns and weights disagree in length")
+    tmp = out.with_name(f".{out.name}.tmp{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        n_shards = max(1, math.ceil(M / shard_size))
+        m = manifest(weights.arch, list(columns), dataset, recipe, seed, M, n_shards)
+        for i in range(n_shards):
+            sl = slice(i * shard_size, (i + 1) * shard_size)
+            meta = shard_tensors(weights[sl], split[sl], {k: v[sl] for k, v in columns.items()},
+                                 None if label is None else label[sl])
+            m["shards"].append(write_shard(tmp, i, weights[sl], meta))
+        m["stats"] = target_stats(split, columns)
+        m["complete"] = True
+        atomic_write_json(tmp / "zoo.json", m)
+        os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def read_arrays(zoo) -> ZooArrays:
+    """All networks of a format-3 zoo in memory (a :class:`~dng.zoo.store.Zoo` calls this)."""
+    m = zoo.manifest
+    arch = zoo.arch
+    L = len(arch.layers)
+    targets = list(m.get("targets", []))
+    keys = [f"w{l}" for l in range(L)] + [f"b{l}" for l, layer in enumerate(arch.layers)
+                                          if layer.bias] + ["act", "split"] + \
+        [f"t.{k}" for k in targets]
+    parts: dict[str, list[torch.Tensor]] = {}
+    for s in m["shards"]:
+        t = zoo._read(s)
+        missing = [k for k in keys if k not in t]
+        if missing:
+            raise ZooError(f"{zoo.file(s['file'])}: shard lacks {', '.join(missing)}")
+        if any(t[k].shape[0] != s["count"] for k in keys):
+            raise ZooError(f"{zoo.file(s['file'])}: shard rows differ from the manifest's "
+                           f"{s['count']}")
+        for k in keys + (["label"] if "label" in t else []):
+            parts.setdefault(k, []).append(t[k])
+    cat = {k: torch.cat(v) for k, v in parts.items()}
+    try:
+        weights = NetWeights([cat[f"w{l}"] for l in range(L)],
+                             [cat.get(f"b{l}") for l in range(L)], arch, cat["act"])
+    except Exception as e:  # noqa: BLE001 - one line naming the zoo
+        raise ZooError(f"{zoo.path}: shards disagree with the architecture ({e})") from None
+    M = len(weights)
+    label = cat.get("label", torch.zeros(M, dtype=torch.int64))
+    k = zoo.num_classes
+    if k and M and (int(label.min()) < 0 or int(label.max()) >= k):
+        raise ZooError(f"{zoo.path}: labels outside 0..{k - 1}")
+    C, H, W = zoo.image_shape
+    return ZooArrays(weights, label, torch.zeros(M, dtype=torch.int64), cat["split"],
+                     torch.zeros(M, dtype=torch.int64), torch.full((M,), float("nan")),
+                     torch.zeros(0, C, H, W, dtype=torch.uint8),
+                     {k: cat[f"t.{k}"] for k in targets})
+
+
+def summary(zoo) -> str:
+    m = zoo.manifest
+    d = m["dataset"]
+    lines = [f"zoo {zoo.path}: {m['num_inrs']} networks, {zoo.arch.describe()} "
+             f"({zoo.arch.num_parameters} parameters)",
+             f"  trained on {d['name']}; targets: {', '.join(m.get('targets', [])) or 'none'}",
+             f"  recipe {m['recipe']}, seed {m['seed']}"]
+    for name, st in m.get("stats", {}).items():
+        means = ", ".join(f"{k[:-5]} mean {v:.4g}" for k, v in st.items() if k.endswith("_mean"))
+        lines.append(f"  {name:5s}: {st['count']:7d} networks{', ' + means if means else ''}")
+    return "\n".join(lines)

@@ -1,0 +1,63 @@
+"""Writing and reading a zoo's files: safetensors shards and image tables, written under a
+temporary name and renamed into place (so a killed job never leaves a file read as valid)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from dng.data.datasets import SPLIT_NAMES, ImageSet, sha256_file
+from dng.errors import ZooError
+from dng.io import file_mode
+from dng.weights import NetWeights
+
+
+def save_tensors_atomic(path: Path, tensors: dict[str, torch.Tensor],
+                        metadata: dict[str, str] | None = None) -> str:
+    """Save with safetensors under a temporary name, rename into place; return the sha256."""
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    save_file({k: v.contiguous() for k, v in tensors.items()}, str(tmp), metadata=metadata)
+    digest = sha256_file(tmp)
+    os.chmod(tmp, file_mode())  # safetensors writes 0600; shards match the manifest's mode
+    os.replace(tmp, path)
+    return digest
+
+
+def _load_tensors(path: Path) -> dict[str, torch.Tensor]:
+    try:
+        return load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as e:
+        raise ZooError(f"{path}: unreadable shard ({e})") from None
+
+
+def split_stats(psnr: torch.Tensor, split: torch.Tensor) -> dict:
+    out = {}
+    for s, name in enumerate(SPLIT_NAMES):
+        p = psnr[split == s].double()
+        if p.numel():
+            out[name] = {"count": int(p.numel()), "psnr_mean": float(p.mean()),
+                         "psnr_p5": float(torch.quantile(p, 0.05))}
+    return out
+
+
+def write_images(path: Path, images: ImageSet) -> dict:
+    digest = save_tensors_atomic(path / "images.safetensors",
+                                 {"images": images.images, "labels": images.labels,
+                                  "split": images.split})
+    return {"file": "images.safetensors", "count": len(images), "sha256": digest,
+            "bytes": (path / "images.safetensors").stat().st_size}
+
+
+def write_shard(path: Path, index: int, weights: NetWeights, meta: dict[str, torch.Tensor]) -> dict:
+    (path / "shards").mkdir(exist_ok=True)
+    name = f"shards/shard-{index:05d}.safetensors"
+    tensors = {f"w{l}": w for l, w in enumerate(weights.weights)}
+    tensors.update({f"b{l}": b for l, b in enumerate(weights.biases) if b is not None})
+    tensors.update(meta)
+    digest = save_tensors_atomic(path / name, tensors)
+    return {"file": name, "count": len(weights), "sha256": digest,
+            "bytes": (path / name).stat().st_size}
