@@ -208,7 +208,8 @@ class Arch:
 
     # ------------------------------------------------------------------ forward
     def run(self, weights, x: torch.Tensor, upto: int | None = None,
-            pre_activation: bool = False, all_layers: bool = False, act_ids=None):
+            pre_activation: bool = False, all_layers: bool = False, act_ids=None,
+            dropout: torch.Tensor | None = None, generator: torch.Generator | None = None):
         """The networks' forward.
 
         * MLP: ``x (N, n_0)`` shared or ``(B, N, n_0)`` per network → ``(B, N, n_L)``;
@@ -216,7 +217,9 @@ class Arch:
 
         ``all_layers``: return every layer's output (``pre_activation``: before the
         nonlinearity, ``sine`` as ``ω z``). ``act_ids (B, L)``: per-network activation indices
-        into :data:`ACTIVATIONS` (zoos whose networks differ in activation).
+        into :data:`ACTIVATIONS` (zoos whose networks differ in activation). ``dropout (B,)``:
+        per-network dropout rates after every hidden layer (training), masks drawn from
+        ``generator``.
         """
         ws, bs = weights.weights, weights.biases
         B = ws[0].shape[0]
@@ -226,7 +229,10 @@ class Arch:
         for i, (layer, w, b) in enumerate(zip(self.layers, ws, bs)):
             if layer.kind == "conv":
                 N = h.shape[1]
-                z = F.conv2d(h.transpose(0, 1).reshape(N, B * layer.n_in, *h.shape[-2:]),
+                hin = h.transpose(0, 1).reshape(N, B * layer.n_in, *h.shape[-2:])
+                # channels-last: one network's channels side by side (the grouped conv's
+                # fast layout on CPUs, ~1.3× here)
+                z = F.conv2d(hin.contiguous(memory_format=torch.channels_last),
                              w.reshape(B * layer.n_out, layer.n_in, *layer.kernel),
                              None if b is None else b.reshape(-1), layer.stride, layer.padding,
                              groups=B)
@@ -237,6 +243,10 @@ class Arch:
                 z = torch.baddbmm(b[:, None, :], h, w.transpose(1, 2)) if b is not None \
                     else torch.bmm(h, w.transpose(1, 2))
             h = self._activate(z, i, layer, act_ids)
+            if dropout is not None and i < len(self.layers) - 1:
+                keep = (1 - dropout).view(B, *[1] * (h.dim() - 1))
+                mask = torch.rand(h.shape, generator=generator, device=h.device) < keep
+                h = h * mask / keep
             if all_layers:
                 outs.append((layer.omega * z if layer.activation == "sine" else z)
                             if pre_activation else h)
@@ -249,8 +259,15 @@ class Arch:
         if act_ids is None:
             return activate(z, layer.activation, layer.omega)
         ids = act_ids[:, i]
-        out = torch.empty_like(z)
+        kinds, counts = torch.unique_consecutive(ids, return_counts=True)
+        if len(kinds) == 1:
+            return activate(z, ACTIVATIONS[int(kinds[0])], layer.omega)
+        if len(kinds) == len(set(kinds.tolist())):  # networks grouped by kind: slices
+            parts = z.split(counts.tolist())
+            return torch.cat([activate(p, ACTIVATIONS[int(a)], layer.omega)
+                              for p, a in zip(parts, kinds)])
+        out = z  # mixed order: each kind over all, kept where it applies
         for a in ids.unique().tolist():  # a handful of activation kinds, not networks
-            m = ids == a
-            out[m] = activate(z[m], ACTIVATIONS[a], layer.omega)
+            m = (ids == a).view(-1, *[1] * (z.dim() - 1))
+            out = torch.where(m, activate(z, ACTIVATIONS[a], layer.omega), out)
         return out

@@ -23,6 +23,8 @@ def cmd_fit(args) -> None:
     from dng.zoo.parallel import default_workers
 
     dev = resolve_device(args.device)  # a bad --device fails before any output
+    if args.kind == "cnn":
+        return cmd_fit_cnn(args)
     if args.chunk is None:  # the chunk does not change the zoo (format 2), only the speed
         args.chunk = 1024 if dev.type == "cuda" else 32
     images = limit_per_split(load_dataset(args.dataset, args.data_dir), args.limit)
@@ -43,6 +45,45 @@ def cmd_fit(args) -> None:
                       for k, v in m["stats"].items())
     print(f"fitted {len(zoo)} INRs in {time.perf_counter() - t0:.1f} s "
           f"({m['inr_per_second']:.1f} INR/s fitting); PSNR mean/p5 {parts} → {args.out}")
+
+
+def cmd_fit_cnn(args) -> None:
+    import sys
+
+    from tqdm import tqdm
+
+    from dng.data import load_dataset
+    from dng.zoo.cnnbuild import build_cnn_zoo, grayscale
+
+    name = args.dataset
+    gs = name.endswith("-gs")
+    images = load_dataset(name[:-3] if gs else name, args.data_dir)
+    if gs:
+        images = grayscale(images)
+    epochs = tuple(int(e) for e in args.epochs.split(","))
+    train_n = int((images.split != 2).sum()) if args.train_size is None else args.train_size
+    spe = args.steps_per_epoch or max(1, train_n // args.batch_size)
+    units = -(-args.count // args.unit)
+    bar = tqdm(total=units * max(epochs) * spe, desc=f"train {args.count} CNNs on {name}",
+               unit="step", file=sys.stderr, mininterval=0.5 if sys.stderr.isatty() else 30.0)
+    t0 = time.perf_counter()
+    try:
+        zoo = build_cnn_zoo(images, args.out, args.count, epochs, args.unit, args.batch_size,
+                            args.seed, args.train_size, args.test_size, args.steps_per_epoch,
+                            progress=bar.update)
+    finally:
+        bar.close()
+    import torch
+
+    acc = zoo.arrays().column("test_accuracy")
+    last = zoo.arrays().column("epoch") == max(epochs)
+    q = torch.quantile(acc[last].double(), torch.tensor([0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0],
+                                                        dtype=torch.float64))
+    print(zoo.summary())
+    print(f"trained {args.count} CNNs in {time.perf_counter() - t0:.1f} s; test accuracy at epoch "
+          f"{max(epochs)}: quantiles 0/10/25/50/75/90/100 % = "
+          + " / ".join(f"{v:.3f}" for v in q.tolist()))
+    print(f"next: dng train --zoo {args.out} --model dng-encoder --task regress --out runs/gen")
 
 
 def cmd_zoo_info(args) -> None:
@@ -140,8 +181,24 @@ def _step(v: str) -> str:
 
 
 def _fit_args(f) -> None:
+    f.add_argument("--kind", default="inr", choices=["inr", "cnn"],
+                   help="inr: one SIREN per image (default); cnn: --count small CNNs trained "
+                        "on the dataset (the Small CNN Zoo's networks)")
     f.add_argument("--dataset", required=True, help="digits, mnist, fashion-mnist, cifar10, "
-                   "cifar100, or folder:PATH (an image folder or tar)")
+                   "cifar100, or folder:PATH (an image folder or tar); --kind cnn: also "
+                   "cifar10-gs (grayscale)")
+    f.add_argument("--count", type=POS_INT, default=1000, help="--kind cnn: networks")
+    f.add_argument("--epochs", default="0,1,2,4",
+                   help="--kind cnn: epochs whose checkpoints are kept (0: the initial weights)")
+    f.add_argument("--unit", type=POS_INT, default=64,
+                   help="--kind cnn: networks trained at once (one shard each)")
+    f.add_argument("--batch-size", type=POS_INT, default=32, help="--kind cnn: batch per network")
+    f.add_argument("--train-size", type=POS_INT, help="--kind cnn: use the first N training "
+                   "images")
+    f.add_argument("--test-size", type=POS_INT, help="--kind cnn: score on the first N test "
+                   "images")
+    f.add_argument("--steps-per-epoch", type=POS_INT,
+                   help="--kind cnn: steps per epoch (default: training images / batch)")
     f.add_argument("--data-dir", help="directory with the dataset files (else $DNG_DATA_DIR, "
                    "else download into $DNG_HOME)")
     f.add_argument("--out", required=True, help="zoo directory")

@@ -140,11 +140,14 @@ def read_arrays(zoo) -> ZooArrays:
 def summary(zoo) -> str:
     m = zoo.manifest
     d = m["dataset"]
-    lines = [f"zoo {zoo.path}: {m['num_inrs']} networks, {zoo.arch.describe()} "
+    r = m.get("recipe", {})
+    what = (f"{m['num_inrs']} checkpoints ({r['count']} networks × epochs {r['epochs']})"
+            if r.get("kind") == "cnn" else f"{m['num_inrs']} networks")
+    lines = [f"zoo {zoo.path}: {what}, {zoo.arch.describe()} "
              f"({zoo.arch.num_parameters} parameters)",
              f"  trained on {d['name']}; targets: {', '.join(m.get('targets', [])) or 'none'}",
              f"  recipe {m['recipe']}, seed {m['seed']}"]
     for name, st in m.get("stats", {}).items():
         means = ", ".join(f"{k[:-5]} mean {v:.4g}" for k, v in st.items() if k.endswith("_mean"))
-        lines.append(f"  {name:5s}: {st['count']:7d} networks{', ' + means if means else ''}")
+        lines.append(f"  {name:5s}: {st['count']:7d} rows{', ' + means if means else ''}")
     return "\n".join(lines)

@@ -1,0 +1,162 @@
+"""Build a zoo of small CNNs here (``dng zoo fit --kind cnn``): networks trained in units of
+``unit`` at once (:mod:`dng.zoo.cnnfit`), each unit one shard of a format-3 zoo holding every
+network's checkpoints at the chosen epochs, with each checkpoint's test accuracy.
+
+Resumable like the INR zoos: the manifest lists a shard only once it is on disk, a rerun of
+the same command trains only the units that are missing, one writer per zoo (a lock). Networks
+are split by id (a seeded permutation: 70 % train, 10 % val, 20 % test), so the checkpoints of
+one network never straddle splits.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+from dng.arch import Arch
+from dng.data.datasets import TEST, ImageSet, normalize_images
+from dng.errors import ZooError
+from dng.io import DirLock, atomic_write_json
+from dng.weights import NetWeights
+from dng.zoo.cnnfit import draw_hypers, init_cnns, train_cnns
+from dng.zoo.netzoo import manifest, shard_tensors, target_stats
+from dng.zoo.shards import write_shard
+from dng.zoo.store import Zoo
+
+SPLIT_FRACTIONS = (0.7, 0.1, 0.2)
+
+
+def grayscale(images: ImageSet) -> ImageSet:
+    """RGB → one luminance channel (ITU-R 601: 0.299 R + 0.587 G + 0.114 B, rounded), as
+    CIFAR10-GS is made."""
+    x = images.images.float()
+    y = (0.299 * x[:, 0] + 0.587 * x[:, 1] + 0.114 * x[:, 2]).round().clamp(0, 255)
+    return ImageSet(images.name + "-gs", y.to(torch.uint8)[:, None], images.labels,
+                    images.split, images.classes)
+
+
+def network_splits(count: int, seed: int) -> torch.Tensor:
+    """Split of each network id (int8 ``(count,)``): 70 / 10 / 20 % of a seeded permutation."""
+    order = torch.randperm(count, generator=torch.Generator().manual_seed(seed))
+    split = torch.empty(count, dtype=torch.int8)
+    a = round(SPLIT_FRACTIONS[0] * count)
+    b = a + round(SPLIT_FRACTIONS[1] * count)
+    split[order[:a]], split[order[a:b]], split[order[b:]] = 0, 1, 2
+    return split
+
+
+def build_cnn_zoo(images: ImageSet, out: str | Path, count: int,
+                  epochs: tuple[int, ...] = (0, 1, 2, 4), unit: int = 64,
+                  batch_size: int = 32, seed: int = 0, train_size: int | None = None,
+                  test_size: int | None = None, steps_per_epoch: int | None = None,
+                  channels: tuple[int, ...] = (16, 16, 16),
+                  progress: Callable[[int], None] | None = None) -> Zoo:
+    """Train ``count`` CNNs (the Small CNN Zoo's architecture by default) on ``images`` and keep
+    their checkpoints at ``epochs`` in a format-3 zoo at ``out``; see the module docstring.
+    An epoch is ``steps_per_epoch`` steps (default: the training images / ``batch_size``)."""
+    out = Path(out)
+    if count < 1 or unit < 1 or not epochs or min(epochs) < 0:
+        raise ZooError("count and unit must be >= 1 and epochs non-negative")
+    epochs = tuple(sorted(set(int(e) for e in epochs)))
+    C = images.image_shape[0]
+    arch = Arch.cnn(C, list(channels), 3, 2, dense=(len(images.classes),))
+    train = images.split != TEST
+    tr_x, tr_y = images.images[train][:train_size], images.labels[train][:train_size]
+    te_x, te_y = images.images[~train][:test_size], images.labels[~train][:test_size]
+    if len(tr_x) == 0 or len(te_x) == 0:
+        raise ZooError(f"{images.name}: CNNs need training and test images")
+    spe = steps_per_epoch or max(1, len(tr_x) // batch_size)
+    n_units = -(-count // unit)
+    recipe = {"kind": "cnn", "count": count, "epochs": list(epochs), "unit": unit,
+              "batch_size": batch_size, "steps_per_epoch": spe, "train_images": len(tr_x),
+              "test_images": len(te_x), "channels": list(channels)}
+    dataset = {"name": images.name, "checksum": images.checksum, "classes": [],
+               "image_shape": list(images.image_shape), "network_classes": images.classes}
+    targets = ["test_accuracy", "test_loss", "train_loss", "epoch", "net_id", "lr", "l2",
+               "dropout", "train_fraction", "init_std", "init", "optimizer"]
+    identity = manifest(arch, targets, dataset, recipe, seed, count * len(epochs), n_units)
+    fresh = not out.exists()
+    try:
+        with DirLock(out, "dng zoo fit"):
+            m = _open(out, identity)
+            done = {s["file"] for s in m["shards"] if (out / s["file"]).is_file()}
+            m["shards"] = [s for s in m["shards"] if s["file"] in done]
+            split_of = network_splits(count, seed)
+            x = normalize_images(tr_x).float()
+            tx = normalize_images(te_x).float()
+            t0 = time.perf_counter()
+            for u in range(n_units):
+                if f"shards/shard-{u:05d}.safetensors" in done:
+                    continue
+                ids = torch.arange(u * unit, min(count, (u + 1) * unit))
+                hyp = draw_hypers(ids, seed)
+                order = torch.argsort(hyp.act, stable=True)  # one activation per slice: faster
+                ids, hyp = ids[order], draw_hypers(ids[order], seed)
+                w0 = init_cnns(arch, hyp, ids, seed)
+                gen = torch.Generator().manual_seed(seed * 1_000_003 + u)
+                rows, metas = [], []
+                for cp in train_cnns(arch, w0, hyp, x, tr_y, tx, te_y, list(epochs), spe,
+                                     batch_size, gen, progress):
+                    cols = {"test_accuracy": cp.test_accuracy, "test_loss": cp.test_loss,
+                            "train_loss": cp.train_loss,
+                            "epoch": torch.full((len(ids),), float(cp.epoch)),
+                            "net_id": ids.double(), **hyp.columns()}
+                    rows.append(cp.weights)
+                    metas.append(shard_tensors(cp.weights, split_of[ids], cols))
+                weights = NetWeights.cat(rows)
+                meta = {k: torch.cat([mm[k] for mm in metas]) for k in metas[0]}
+                m["shards"].append(write_shard(out, u, weights, meta))
+                m["fit_seconds"] = m.get("fit_seconds", 0.0) + time.perf_counter() - t0
+                t0 = time.perf_counter()
+                atomic_write_json(out / "zoo.json", m)
+            m["shards"].sort(key=lambda s: s["file"])
+            zoo_cols = _columns(out, m)
+            m["stats"] = target_stats(zoo_cols["split"], {k: zoo_cols[k] for k in
+                                                          ("test_accuracy", "epoch")})
+            m["complete"] = True
+            atomic_write_json(out / "zoo.json", m)
+    except BaseException:
+        if fresh and out.exists() and not any(p.name != DirLock.NAME for p in out.iterdir()):
+            import shutil
+
+            shutil.rmtree(out, ignore_errors=True)  # a failed start leaves nothing behind
+        raise
+    return Zoo(out)
+
+
+def _open(out: Path, identity: dict) -> dict:
+    mpath = out / "zoo.json"
+    if mpath.exists():
+        try:
+            old = json.loads(mpath.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise ZooError(f"{mpath}: damaged manifest ({e}); delete {out} to start over"
+                           ) from None
+        keys = ("arch", "targets", "dataset", "recipe", "seed", "num_inrs", "num_shards")
+        want = json.loads(json.dumps(identity))  # as it reads back (tuples → lists)
+        diff = [k for k in keys if not isinstance(old, dict) or old.get(k) != want[k]]
+        if diff:
+            raise ZooError(f"{out} holds a different zoo (differs in {', '.join(diff)}); "
+                           "choose another --out or delete it")
+        old["complete"] = False
+        return old
+    if out.exists() and any(p.name != DirLock.NAME for p in out.iterdir()):
+        raise ZooError(f"{out} exists and is not a dng zoo; choose an empty or new directory")
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(mpath, identity)
+    return dict(identity)
+
+
+def _columns(out: Path, m: dict) -> dict[str, torch.Tensor]:
+    from safetensors.torch import load_file
+
+    parts: dict[str, list] = {}
+    for s in m["shards"]:
+        t = load_file(str(out / s["file"]))
+        for k in ("split", "t.test_accuracy", "t.epoch"):
+            parts.setdefault(k.removeprefix("t."), []).append(t[k])
+    return {k: torch.cat(v) for k, v in parts.items()}
