@@ -181,6 +181,15 @@ class Regress(Task):
             return F.mse_loss(torch.sigmoid(out), y)
         return F.mse_loss(out, (y - self.mean) / self.std)
 
+    def to_output(self, y: torch.Tensor) -> torch.Tensor:
+        """Targets on the model's output scale (a logit, or standardised): what a model
+        fitted in closed form (StatNN) fits."""
+        y = y.double()
+        if self.sigmoid:
+            y = y.clamp(1e-4, 1 - 1e-4)
+            return torch.log(y / (1 - y))
+        return (y - self.mean) / self.std
+
     def predict(self, model, weights):
         out = self._out(model, weights, False)
         return torch.sigmoid(out) if self.sigmoid else out * self.std + self.mean

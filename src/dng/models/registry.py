@@ -70,6 +70,12 @@ def _inr2inr(mlp_shape, image_shape, hidden=512, omega=30.0, **config) -> nn.Mod
     return INR2INR(mlp_shape, tuple(image_shape), EncoderConfig(**config), hidden, omega)
 
 
+def _statnn(arch, num_classes, **config) -> nn.Module:
+    from dng.models.statnn import StatNN  # scikit-learn: dng[baselines]
+
+    return StatNN(arch, num_classes, **config)
+
+
 def _nfn_classifier(mlp_shape, num_classes, **config) -> nn.Module:
     from dng.models.nfn import NFNClassifier  # optional dependency: dng[baselines]
 
@@ -133,6 +139,10 @@ MODELS: dict[str, ModelEntry] = {
     "nfn": ModelEntry(_nfn_classifier, ("hidden", "fourier_dim", "fourier_scale", "dropout"),
                       ("classify", "regress"), "classifier", ("num_classes",), extra="nfn",
                       help="NFN (the nfn package)"),
+    "statnn": ModelEntry(lambda s, num_classes, **c: _statnn(s, num_classes, **c), ("seed",),
+                         ("regress",), "classifier", ("num_classes",), ("mlp", "cnn"),
+                         extra="sklearn",
+                         help="StatNN: layer statistics → gradient-boosted regressor"),
 }
 BUILDERS = {"encoder": _encoder}  # library-only models (no training task)
 

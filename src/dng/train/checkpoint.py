@@ -88,6 +88,10 @@ def load_run_model(run: Path, zoo: Zoo) -> torch.nn.Module:
     except (RuntimeError, KeyError) as e:
         raise DNGError(f"{run}/best.pt does not fit the run's model "
                        f"({str(e).splitlines()[0]})") from None
+    if getattr(model, "fitted_model", False):  # no weights on disk: fit again (deterministic)
+        from dng.train.fitted import fit_on_zoo
+
+        fit_on_zoo(model, task_for(cfg, zoo), zoo.load("train", max_copy=0))
     return model.eval()
 
 

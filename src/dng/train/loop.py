@@ -127,6 +127,10 @@ def train(zoo_dir: str | Path, out: str | Path, cfg: TrainConfig, resume: bool =
     net = build_model(cfg, zoo, task).to(dev)
     if hasattr(net, "set_input_stats"):  # per-layer normalisation from the train split
         net.set_input_stats(train_data.weights.to(dev))  # (a resumed run loads its own)
+    if getattr(net, "fitted_model", False):  # fitted once (StatNN), not stepped
+        from dng.train.fitted import fit_once
+
+        return fit_once(net, task, cfg, zoo_dir, train_data, val_data, out, log)
     params = [p for p in net.parameters() if p.requires_grad]
     opt = make_optimizer(cfg, params, dev)
     autocast = speed_settings(cfg, dev)

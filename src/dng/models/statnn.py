@@ -1,0 +1,69 @@
+r"""StatNN (Unterthiner et al. 2020): per-layer statistics of a network's weights into a
+gradient-boosted regressor.
+
+Features of each layer's kernel and bias: mean, variance and the 0/25/50/75/100 % quantiles
+(7 each, so 14 per layer: ``(B, 14·L)``); the regressor is scikit-learn's
+``HistGradientBoostingRegressor`` (fixed seed: the same fit every time). Not a network: the
+trainer fits it once (:meth:`fit`) instead of stepping an optimizer; a run keeps no learned
+weights on disk (nothing to unpickle) — loading a run fits it again on the zoo's train split,
+deterministically, in seconds.
+
+It predicts in the task's output space (a logit for a sigmoid regression, the standardised
+target otherwise): the task maps it back, as for every other model.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from dng.weights import NetWeights
+
+QUANTILES = (0.0, 0.25, 0.5, 0.75, 1.0)
+
+
+def layer_statistics(weights: NetWeights) -> torch.Tensor:
+    """``(B, 14·L)``: mean, variance, quantiles of each layer's weights, then its biases."""
+    feats = []
+    q = torch.tensor(QUANTILES, dtype=torch.float64)
+    for w, b in zip(weights.weights, weights.biases):
+        for t in (w, b):
+            if t is None:
+                continue
+            x = t.flatten(1).double()
+            feats += [x.mean(1, keepdim=True), x.var(1, keepdim=True, unbiased=False),
+                      torch.quantile(x, q, dim=1).T]
+    return torch.cat(feats, dim=1)
+
+
+class StatNN(nn.Module):
+    """``fit(weights, y)`` then ``predict(weights) → (B, 1)``."""
+
+    fitted_model = True  # the trainer fits it once (see the module docstring)
+
+    def __init__(self, layer_sizes, num_classes: int = 1, max_iter: int = 300,
+                 learning_rate: float = 0.05, seed: int = 0):
+        super().__init__()
+        if num_classes != 1:
+            from dng.errors import ConfigError
+
+            raise ConfigError("statnn is a regressor (task regress)")
+        self.max_iter, self.learning_rate, self.seed = max_iter, learning_rate, seed
+        self.regressor = None
+
+    def fit(self, weights: NetWeights, y: torch.Tensor) -> "StatNN":
+        from sklearn.ensemble import HistGradientBoostingRegressor
+
+        self.regressor = HistGradientBoostingRegressor(
+            max_iter=self.max_iter, learning_rate=self.learning_rate, random_state=self.seed)
+        self.regressor.fit(layer_statistics(weights).numpy(), y.double().numpy())
+        return self
+
+    def predict(self, weights: NetWeights) -> torch.Tensor:
+        if self.regressor is None:
+            raise RuntimeError("StatNN.predict before fit")
+        p = self.regressor.predict(layer_statistics(weights.to("cpu")).numpy())
+        return torch.from_numpy(p).float()[:, None]
+
+    def forward(self, weights: NetWeights) -> torch.Tensor:
+        return self.predict(weights)
