@@ -55,7 +55,10 @@ def evaluate_run(run: str | Path, zoo_dir: str | Path | None = None,
                      "train_seconds": train_info.get("train_seconds"),
                      "steps": train_info.get("steps")}
     decoder = model if hasattr(model, "targets") else getattr(model, "backbone", None)
-    if decoder is not None and zoo.renders:
+    if task.name == "edit":
+        _edits(model, task, test, val, metrics, run, dev, progress)
+        decoder = None
+    elif decoder is not None and zoo.renders:
         _reconstructions(decoder, zoo, test, val, metrics, run, dev, progress)
     if task.target is not None:
         for name, split in (("test", test), ("val", val)):
@@ -92,6 +95,25 @@ def _reconstructions(decoder, zoo, test, val, metrics, run, dev, progress) -> No
     for v in range(rec.shape[1] // C):
         rows.append((f"dec {VIEW_NAMES[v]}", rec[:, v * C:(v + 1) * C]))
     image_grid(rows, run / "reconstructions.png")
+
+
+def _edits(model, task, test, val, metrics, run, dev, progress) -> None:
+    """Editing: per-pixel MSE on [-1, 1] and [0, 1]; original / target / prediction rows."""
+    from dng.metrics import recon_errors
+    from dng.report import image_grid
+
+    for name, split in (("test", test), ("val", val)):
+        mse = recon_errors(model, split, task.eval_batch_size,
+                           progress and f"eval {name} {task.metric}", task=task)
+        metrics.update({f"{name}_{k}": v for k, v in task.scores(mse).items()})
+    sub = test.select(torch.arange(min(16, len(test))))
+    u8 = sub.target_images()
+    with torch.no_grad():
+        pred = model(sub.weights.to(dev)).cpu()
+    C = u8.shape[1]
+    image_grid([("original", normalize_images(u8)), (f"target ({task.style})",
+                task.target_images(u8)), ("prediction", pred[:, :C].clamp(-1, 1))],
+               run / "edits.png")
 
 
 def _task_pictures(task, zoo, test, pred, y, metrics, run) -> None:

@@ -51,13 +51,16 @@ def predictions(model, data, batch_size: int = 256, progress: str | None = None,
 
 
 @torch.no_grad()
-def recon_errors(model, data, batch_size: int = 64, progress: str | None = None
+def recon_errors(model, data, batch_size: int = 64, progress: str | None = None, task=None
                  ) -> torch.Tensor:
-    """Per-INR reconstruction MSE ``(M,)`` (on the CPU) of a stage-1 model over all of
-    ``data`` (see :func:`recon_mse`); batches run on the model's device."""
+    """Per-INR MSE ``(M,)`` (on the CPU) of a model that outputs images over all of ``data``:
+    against the INRs' own images (:func:`recon_mse`), or the task's target images (editing);
+    batches run on the model's device."""
     dev = module_device(model)
+    err = task.per_inr_mse if task is not None and hasattr(task, "per_inr_mse") else \
+        (lambda m, w, u8: recon_mse(m, w, u8))
     batches = _maybe_bar(data.batches(batch_size, device=dev), len(data), batch_size, progress)
-    return torch.cat([recon_mse(model, w, u8).cpu() for w, _, u8 in batches])
+    return torch.cat([err(model, w, u8).cpu() for w, _, u8 in batches])
 
 
 def recon_psnr(model, data, batch_size: int = 64, progress: str | None = None) -> float:
@@ -72,6 +75,6 @@ def evaluate(model, data, task, batch_size: int | None = None) -> dict:
     model.eval()
     bs = batch_size or task.eval_batch_size
     if task.needs_images and task.target is None:
-        return task.scores(recon_errors(model, data, bs))
+        return task.scores(recon_errors(model, data, bs, task=task))
     pred, y = predictions(model, data, bs, task=task)
     return task.scores(pred, y)

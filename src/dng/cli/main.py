@@ -8,7 +8,8 @@ import sys
 from dng.errors import ConfigError, DNGError
 
 from dng.cli.common import POS_FLOAT, POS_INT, _device_arg, _number, _Parser
-from dng.cli.run import (add_config_flags, cmd_demo, cmd_eval, cmd_reproduce, cmd_train)
+from dng.cli.run import (add_config_flags, cmd_demo, cmd_edit, cmd_eval, cmd_reproduce,
+                         cmd_train)
 from dng.cli.zoo import ZOO_VERBS, cmd_datasets
 
 
@@ -29,7 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("datasets", help="list dataset names")
     d.set_defaults(fn=cmd_datasets)
 
-    t = sub.add_parser("train", help="train INR2JLS (stage 1/2) or a direct classifier")
+    t = sub.add_parser("train", help="train a model on a zoo: classify, reconstruct, regress "
+                       "(e.g. a CNN's test accuracy) or edit (--task)")
     t.add_argument("--zoo", required=True, help="zoo directory")
     t.add_argument("--out", required=True, help="run directory")
     t.add_argument("--config", help="YAML file of config fields (any field, model included); "
@@ -44,8 +46,17 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--no-verify", action="store_true",
                    help="skip the sha256 check of the zoo's files as they are read")
     t.add_argument("--eval", action="store_true", help="run `dng eval` afterwards")
+    t.add_argument("--output", choices=["image", "inr"],
+                   help="--task edit: output the edited image (the paper's; --model inr2jls) "
+                        "or an edited INR (--model inr-editor)")
     _device_arg(t)
     t.set_defaults(fn=cmd_train)
+
+    ed = sub.add_parser("edit", help="write the edited INRs of a zoo (an --output inr run)")
+    ed.add_argument("run")
+    ed.add_argument("--zoo", required=True, help="the zoo whose INRs are edited")
+    ed.add_argument("--out", required=True, help="the new zoo")
+    ed.set_defaults(fn=cmd_edit)
 
     e = sub.add_parser("eval", help="metrics.json and pictures for a run")
     e.add_argument("run")

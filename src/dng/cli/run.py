@@ -57,6 +57,8 @@ def cmd_train(args) -> None:
 
     out = Path(args.out)
     overrides = train_overrides(args)
+    if getattr(args, "output", None) == "inr":  # editing into INRs: the INR-output model
+        overrides.append("model=inr-editor")
     if args.resume and (out / "config.json").exists():
         saved = load_config(out)
         cfg = load_config_layers(args.config, overrides, base=saved)
@@ -69,6 +71,14 @@ def cmd_train(args) -> None:
           force=args.force)
     if args.eval:
         cmd_eval(argparse.Namespace(run=str(out), zoo=args.zoo, limit=None, device=args.device))
+
+
+def cmd_edit(args) -> None:
+    from dng.edit import edit_zoo
+
+    zoo = edit_zoo(args.run, args.zoo, args.out)
+    print(zoo.summary())
+    print(f"next: dng zoo show {args.out}")
 
 
 def cmd_eval(args) -> None:

@@ -70,7 +70,8 @@ class StaticGraph:
     layer_sizes: tuple[int, ...]
 
 
-def static_graph(weights: MLPWeights) -> StaticGraph:
+def static_graph(weights: NetWeights) -> StaticGraph:
+    """All nodes and weight blocks (``blocks[l]`` as stored: ``(B, n_out, n_in[, k_h, k_w])``)."""
     sizes = weights.layer_sizes
     offsets = [0]
     for n in sizes:

@@ -78,11 +78,13 @@ class NGGNNLite(nn.Module):
                  fourier_dim: int = 32, fourier_scale: float = 3.0, dropout: float = 0.2,
                  probes: int = 0, probe_mode: str = "post", probe_omega: float = 30.0):
         super().__init__()
-        self.layer_sizes = tuple(int(n) for n in layer_sizes)
+        self.arch = layer_sizes if isinstance(layer_sizes, Arch) else Arch.mlp(layer_sizes)
+        self.layer_sizes = self.arch.sizes
+        self.taps = self.arch.max_taps  # CNNs: an edge's taps, each through γ, side by side
         L = len(self.layer_sizes) - 1
         self.fourier = FourierFeatures(fourier_dim, fourier_scale)
         self.node_in = nn.Linear(2 * fourier_dim, hidden)
-        self.edge_in = nn.Linear(2 * fourier_dim, hidden)
+        self.edge_in = nn.Linear(2 * fourier_dim * self.taps, hidden)
         self.layer_emb = nn.Parameter(torch.zeros(L + 1, hidden))
         self.in_pos = nn.Parameter(torch.zeros(self.layer_sizes[0], hidden))
         self.out_pos = nn.Parameter(torch.zeros(self.layer_sizes[-1], hidden))
@@ -91,6 +93,8 @@ class NGGNNLite(nn.Module):
         self.head = mlp([readout, 2 * hidden, num_classes], dropout)
         if probes < 0:
             raise ShapeError(f"probes must be >= 0, got {probes}")
+        if probes and not self.arch.is_mlp:
+            raise ShapeError(f"probe features need an MLP; {self.arch.describe()} is not one")
         self.probes = int(probes)
         if probes:
             self.probe = ProbeFeatures(probes, self.layer_sizes[0], probe_omega, probe_mode)
@@ -105,11 +109,21 @@ class NGGNNLite(nn.Module):
         for p in (self.layer_emb, self.in_pos, self.out_pos):
             nn.init.normal_(p, std=0.1)
 
-    def forward(self, weights: MLPWeights) -> torch.Tensor:
+    def _edge_features(self, weights: NetWeights, l: int, block: torch.Tensor) -> torch.Tensor:
+        """``γ(w)`` per edge ``(B, n_out, n_in, T·2F)``; missing taps (a dense layer of a CNN)
+        are zero features."""
+        if self.taps == 1:
+            return self.fourier(block)
+        f = self.fourier(weights.taps(l))  # (B, n_out, n_in, T, 2F)
+        if f.shape[3] < self.taps:
+            f = torch.cat([f, f.new_zeros(*f.shape[:3], self.taps - f.shape[3], f.shape[4])], 3)
+        return f.flatten(3)
+
+    def forward(self, weights: NetWeights) -> torch.Tensor:
         sizes = weights.layer_sizes
         if len(sizes) != len(self.layer_sizes) or sizes[0] != self.layer_sizes[0] \
                 or sizes[-1] != self.layer_sizes[-1]:
-            raise ShapeError(f"NG-GNN built for MLPs {self.layer_sizes}, got {sizes}")
+            raise ShapeError(f"NG-GNN built for networks {self.layer_sizes}, got {sizes}")
         g = static_graph(weights)
         layer_id = torch.repeat_interleave(torch.arange(len(sizes), device=weights.device),
                                            torch.tensor(sizes, device=weights.device))
@@ -123,7 +137,7 @@ class NGGNNLite(nn.Module):
             f = self.probe(weights)  # [(n_0, K), (B, n_1, K), …]
             f = torch.cat([f[0].expand(h.shape[0], -1, -1), *f[1:]], dim=1)  # (B, N, K)
             h = h + self.probe_lin(f)
-        edges = [self.edge_in(self.fourier(w)) for w in g.blocks]
+        edges = [self.edge_in(self._edge_features(weights, l, w)) for l, w in enumerate(g.blocks)]
         for layer in self.layers:
             h, edges = layer(h, edges, g.offsets, sizes)
         parts = [h[:, :n0].flatten(1)]

@@ -70,6 +70,12 @@ def _inr2inr(mlp_shape, image_shape, hidden=512, omega=30.0, **config) -> nn.Mod
     return INR2INR(mlp_shape, tuple(image_shape), EncoderConfig(**config), hidden, omega)
 
 
+def _inr_editor(mlp_shape, image_shape, spec=None, hidden: int = 64, **config) -> nn.Module:
+    from dng.models.inr_editor import INREditor
+
+    return INREditor(mlp_shape, tuple(image_shape), EncoderConfig(**config), hidden, spec)
+
+
 def _statnn(arch, num_classes, **config) -> nn.Module:
     from dng.models.statnn import StatNN  # scikit-learn: dng[baselines]
 
@@ -132,13 +138,17 @@ MODELS: dict[str, ModelEntry] = {
     "ng-gnn-lite": ModelEntry(lambda s, num_classes, **c: NGGNNLite(s, num_classes, **c),
                               ("hidden", "fourier_dim", "fourier_scale", "dropout",
                                *PROBE_FIELDS), ("classify", "regress"), "classifier", _CLS,
-                              help="our static-graph GNN (no PyG)"),
+                              ("mlp", "cnn"), help="our static-graph GNN (no PyG)"),
     "mlp": ModelEntry(lambda s, num_classes, **c: MLPClassifier(s, num_classes, **c),
                       ("hidden", "dropout"), ("classify", "regress"), "classifier",
                       ("num_classes",), ("mlp", "cnn"), help="MLP on the flattened weights"),
     "nfn": ModelEntry(_nfn_classifier, ("hidden", "fourier_dim", "fourier_scale", "dropout"),
                       ("classify", "regress"), "classifier", ("num_classes",), extra="nfn",
                       help="NFN (the nfn package)"),
+    "inr-editor": ModelEntry(_inr_editor, (*ENCODER_FIELDS, "hidden"), ("edit",), "stage1",
+                             ("image_shape", "spec"),
+                             help="edited INRs: a weight update from the encoder's neuron "
+                                  "states, trained through the rendering (--output inr)"),
     "statnn": ModelEntry(lambda s, num_classes, **c: _statnn(s, num_classes, **c), ("seed",),
                          ("regress",), "classifier", ("num_classes",), ("mlp", "cnn"),
                          extra="sklearn",

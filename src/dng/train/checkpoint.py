@@ -55,6 +55,8 @@ def model_kwargs(cfg: TrainConfig, zoo: Zoo, task: Task | None = None) -> dict:
         kw["views"] = views_for(cfg)
     if "omega" in needs:
         kw["omega"] = zoo.first_omega
+    if "spec" in needs:
+        kw["spec"] = zoo.spec
     if "num_classes" in needs:
         kw["num_classes"] = (task or task_for(cfg, zoo)).output_size()
     return kw

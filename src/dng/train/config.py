@@ -28,6 +28,7 @@ class TrainConfig:
     task: str = "auto"  # auto: the model's first task (registry) | classify | reconstruct | regress | edit
     target: Optional[str] = None  # regress: the zoo column (default test_accuracy)
     regress_loss: str = "auto"  # auto | bce | mse
+    style: str = "dilate"  # edit: dilate | erode | gradient
     steps: int = 100_000
     batch_size: int = 32
     lr: float = 1e-4
@@ -144,6 +145,8 @@ class TrainConfig:
             bad("task", f"model {self.model} serves {', '.join(tasks)}")
         if self.regress_loss not in ("auto", "bce", "mse"):
             bad("regress_loss", "choose auto, bce or mse")
+        if self.style not in ("dilate", "erode", "gradient"):
+            bad("style", "choose dilate, erode or gradient")
         if self.pad_taps not in ("zeros", "masked"):
             bad("pad_taps", "choose zeros or masked")
         if self.att_dim < 1:

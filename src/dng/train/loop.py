@@ -107,6 +107,10 @@ def train(zoo_dir: str | Path, out: str | Path, cfg: TrainConfig, resume: bool =
     ranks = distributed.ranks_from_env()
     dev = ranks.device(resolve_device(device))
     zoo = Zoo(zoo_dir, verify_data=verify)
+    if cfg.probes and not zoo.arch.is_mlp:  # said once, and the saved config says 0
+        log(f"dng train: probe features need MLP weights (INRs); {zoo_dir} holds "
+            f"{zoo.arch.describe()}: probes={cfg.probes} → 0")
+        cfg = TrainConfig(**{**cfg.to_dict(), "probes": 0})
     try:
         task = task_for(cfg, zoo)
     except DNGError as e:

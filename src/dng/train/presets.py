@@ -101,6 +101,7 @@ HELP = {  # one line per field: the CLI's help text
     "task": "auto (the model's first task) | classify | reconstruct | regress | edit",
     "target": "regress: the zoo column to predict (test_accuracy, psnr, …)",
     "regress_loss": "regress: auto (bce with a sigmoid for [0, 1] targets, else mse) | bce | mse",
+    "style": "edit: dilate | erode | gradient (OpenCV's conventions)",
     "att_dim": "dng-encoder on CNNs: width of each tap head",
     "pad_taps": "dng-encoder on CNNs: zeros (the reference: unmasked padded taps) | masked",
     "preset": "cpu | paper | gpu: the values a run starts from",
