@@ -24,10 +24,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from dng.errors import ConfigError
-from dng.tasks import Task, _normalize
+from dng.tasks import Reconstruct, _normalize
 
 STYLES = ("dilate", "erode", "gradient")
 
@@ -49,35 +48,20 @@ def stylize(images: torch.Tensor, style: str) -> torch.Tensor:
 
 
 @dataclass
-class Edit(Task):
-    """Edit the image an INR stores (see the module docstring)."""
+class Edit(Reconstruct):
+    """Edit the image an INR stores (see the module docstring): a reconstruction whose target
+    is the stylised image."""
 
     style: str = "dilate"
     name: str = "edit"
     metric: str = "mse"
-    target: None = None
-    eval_batch_size: int = 64
-    needs_images: bool = True
 
     def __post_init__(self):
         if self.style not in STYLES:
             raise ConfigError(f"unknown style {self.style!r} (choose {', '.join(STYLES)})")
 
-    def output_size(self) -> int:
-        return 0
-
     def target_images(self, images_u8: torch.Tensor) -> torch.Tensor:
         return _normalize(stylize(images_u8, self.style))
-
-    def per_inr_mse(self, model, weights, images_u8):
-        out = model(weights)
-        return (out - model.targets(self.target_images(images_u8))).pow(2).flatten(1).mean(1)
-
-    def loss(self, model, weights, y, images_u8):
-        from dng import distributed
-
-        m = distributed.unwrap(model)
-        return F.mse_loss(model(weights), m.targets(self.target_images(images_u8)))
 
     def scores(self, mse, y=None):
         return {"mse": float(mse.mean()), "mse01": float(mse.mean()) / 4}

@@ -120,9 +120,13 @@ class Reconstruct(Task):
     def output_size(self) -> int:
         return 0
 
+    def target_images(self, images_u8: torch.Tensor) -> torch.Tensor:
+        """What the model's output is compared with: the INRs' own images in [-1, 1]."""
+        return _normalize(images_u8)
+
     def per_inr_mse(self, model, weights, images_u8):
         rec = model(weights)
-        return (rec - model.targets(_normalize(images_u8))).pow(2).flatten(1).mean(1)
+        return (rec - model.targets(self.target_images(images_u8))).pow(2).flatten(1).mean(1)
 
     def loss(self, model, weights, y, images_u8):
         if self.augment.startswith("noise") and model.training:
@@ -131,7 +135,7 @@ class Reconstruct(Task):
         from dng import distributed
 
         m = distributed.unwrap(model)
-        return F.mse_loss(model(weights), m.targets(_normalize(images_u8)))
+        return F.mse_loss(model(weights), m.targets(self.target_images(images_u8)))
 
     def scores(self, mse, y=None):
         return {"loss": float(mse.mean()), "psnr": float(psnr_from_mse(mse).mean())}
@@ -231,5 +235,5 @@ def make_task(name: str, *, num_classes: int = 0, augment: str = "none",
     if name == "edit":
         from dng.edit import Edit
 
-        return Edit(style or "dilate")
+        return Edit(style=style or "dilate")
     raise ConfigError(f"unknown task {name!r} (choose {', '.join(TASKS)})")

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
+
 
 from dng.data.datasets import normalize_images
 from dng.device import resolve_device

@@ -10,7 +10,6 @@ would. (Format 1 zoos drew each shard's inits from ``(seed, shard)``; they still
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import time
 from pathlib import Path
@@ -26,6 +25,7 @@ from dng.weights import MLPWeights
 from dng.zoo.fit import FitRecipe, fit_sirens
 from dng.zoo.parallel import fit_ranks, merge_rank_entries, worker_init
 from dng.zoo.siren import SirenSpec, init_siren
+from dng.zoo.shards import read_manifest
 from dng.zoo.store import (FORMAT, VERSION, Zoo, split_stats,
                            write_images, write_shard)
 
@@ -153,11 +153,8 @@ def _build_zoo(images: ImageSet, out: Path, spec: SirenSpec | None, recipe: FitR
     if ranks.distributed and not ranks.main:
         ranks.barrier()  # rank 0 checks or creates the manifest and the images first
     if mpath.exists():
-        try:
-            old = json.loads(mpath.read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise ZooError(f"{mpath}: damaged manifest ({e}); delete {out} to start over"
-                           ) from None
+        old = read_manifest(out)
+
         def same(k, v):  # the chunk does not change a format-2 zoo: it is not its identity
             o = old.get(k)
             if k == "recipe" and isinstance(o, dict):

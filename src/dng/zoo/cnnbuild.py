@@ -24,7 +24,7 @@ from dng.io import DirLock, atomic_write_json
 from dng.weights import NetWeights
 from dng.zoo.cnnfit import draw_hypers, init_cnns, train_cnns
 from dng.zoo.netzoo import manifest, shard_tensors, target_stats
-from dng.zoo.shards import write_shard
+from dng.zoo.shards import read_manifest, write_shard
 from dng.zoo.store import Zoo
 
 SPLIT_FRACTIONS = (0.7, 0.1, 0.2)
@@ -131,11 +131,7 @@ def build_cnn_zoo(images: ImageSet, out: str | Path, count: int,
 def _open(out: Path, identity: dict) -> dict:
     mpath = out / "zoo.json"
     if mpath.exists():
-        try:
-            old = json.loads(mpath.read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise ZooError(f"{mpath}: damaged manifest ({e}); delete {out} to start over"
-                           ) from None
+        old = read_manifest(out)
         keys = ("arch", "targets", "dataset", "recipe", "seed", "num_inrs", "num_shards")
         want = json.loads(json.dumps(identity))  # as it reads back (tuples → lists)
         diff = [k for k in keys if not isinstance(old, dict) or old.get(k) != want[k]]

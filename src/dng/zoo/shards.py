@@ -61,3 +61,14 @@ def write_shard(path: Path, index: int, weights: NetWeights, meta: dict[str, tor
     digest = save_tensors_atomic(path / name, tensors)
     return {"file": name, "count": len(weights), "sha256": digest,
             "bytes": (path / name).stat().st_size}
+
+
+def read_manifest(out: Path) -> dict:
+    """An existing zoo's ``zoo.json`` (a job resuming it); damaged: one clear error."""
+    import json
+
+    mpath = Path(out) / "zoo.json"
+    try:
+        return json.loads(mpath.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ZooError(f"{mpath}: damaged manifest ({e}); delete {out} to start over") from None
