@@ -8,7 +8,7 @@
   an INR, …); one output; ``sigmoid`` (targets in [0, 1]: BCE as the paper, or MSE) or a plain
   output on targets standardised with the train split's mean and std; scores MSE, R² and
   Kendall τ-b (scipy), kept by the best Kendall τ.
-* ``edit`` (:mod:`dng.edit`) — the stylised image.
+* :class:`Edit` — the stylised image (:mod:`dng.data.styles`); MSE on [-1, 1] and [0, 1].
 
 The training loop, checkpoints, ``dng eval`` and :mod:`dng.metrics` call the task; none of them
 names a model. A model only has to provide ``forward(weights)`` (training output) and
@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from dng.data.styles import STYLES, stylize
 from dng.errors import ConfigError
 from dng.zoo.fit import psnr_from_mse
 
@@ -212,6 +213,34 @@ class Regress(Task):
                 "loss": self.loss_name, "mean": self.mean, "std": self.std}
 
 
+@dataclass
+class Edit(Reconstruct):
+    """Edit the image an INR stores: a reconstruction whose target is the stylised image
+    (:func:`dng.data.styles.stylize`); scores are the per-pixel MSE on the [-1, 1] scale
+    (``mse``) and on [0, 1] (``mse01`` = ``mse``/4)."""
+
+    style: str = "dilate"
+    name: str = "edit"
+    metric: str = "mse"
+
+    def __post_init__(self):
+        if self.style not in STYLES:
+            raise ConfigError(f"unknown style {self.style!r} (choose {', '.join(STYLES)})")
+
+    def target_images(self, images_u8: torch.Tensor) -> torch.Tensor:
+        return _normalize(stylize(images_u8, self.style))
+
+    def scores(self, mse, y=None):
+        return {"mse": float(mse.mean()), "mse01": float(mse.mean()) / 4}
+
+    def objective(self, metrics):
+        return -metrics["mse"]
+
+    def to_dict(self):
+        return {"task": "edit", "style": self.style}
+
+
+
 def eval_batch_size(name: str) -> int:
     """Networks per evaluation batch for a task (decoders are memory-hungry)."""
     return 64 if name in ("reconstruct", "edit") else 256
@@ -233,7 +262,5 @@ def make_task(name: str, *, num_classes: int = 0, augment: str = "none",
             sigmoid = target in ("test_accuracy", "train_accuracy", "accuracy")
         return Regress(target, sigmoid, loss or ("bce" if sigmoid else "mse"))
     if name == "edit":
-        from dng.edit import Edit
-
         return Edit(style=style or "dilate")
     raise ConfigError(f"unknown task {name!r} (choose {', '.join(TASKS)})")

@@ -23,9 +23,9 @@ def fit_on_zoo(model, task, train_data):
 
 
 def fit_once(model, task, cfg: TrainConfig, zoo_dir, train_data, val_data, out: Path,
-             log=print) -> dict:
-    from dng.train.checkpoint import save_checkpoint
-
+             save_checkpoint, log=print) -> dict:
+    """Fit, score the val split, write the run's files (``save_checkpoint``: the run
+    format's writer, passed in by the loop)."""
     if (out / "config.json").exists():
         raise DNGError(f"{out} already holds a run; choose another --out")
     with DirLock(out, "dng train"):

@@ -134,7 +134,8 @@ def train(zoo_dir: str | Path, out: str | Path, cfg: TrainConfig, resume: bool =
     if getattr(net, "fitted_model", False):  # fitted once (StatNN), not stepped
         from dng.train.fitted import fit_once
 
-        return fit_once(net, task, cfg, zoo_dir, train_data, val_data, out, log)
+        return fit_once(net, task, cfg, zoo_dir, train_data, val_data, out, save_checkpoint,
+                        log)
     params = [p for p in net.parameters() if p.requires_grad]
     opt = make_optimizer(cfg, params, dev)
     autocast = speed_settings(cfg, dev)

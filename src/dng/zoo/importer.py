@@ -134,7 +134,7 @@ def _import_zoo(sources: list[str | Path], out: str | Path, image_size: tuple[in
     """``activation``: the hidden layers' nonlinearity (``sine``, ``relu``, …). State_dicts
     do not say; ``None`` assumes ``sine`` (SIRENs) and the manifest records that it was
     assumed (``recipe.activation_assumed``), which ``dng zoo import`` prints."""
-    from dng.zoo import layouts
+    import dng.zoo.layouts as layouts
 
     if format not in layouts.FORMATS:
         raise ZooError(f"unknown zoo format {format!r} ({', '.join(layouts.FORMATS)})")
