@@ -43,13 +43,16 @@ def test_unknown_style_and_bad_images():
         stylize(torch.zeros(1, 1, 2, 2), "dilate")
 
 
-def test_editor_is_equivariant_to_hidden_permutations():
-    from dng.models.encoder import EncoderConfig
-    from dng.models.inr_editor import INREditor
+@pytest.mark.parametrize("editor", ["inr-editor", "nfn-editor"])
+def test_editors_are_equivariant_to_hidden_permutations(editor):
+    from dng.models import create
 
+    if editor == "nfn-editor":
+        pytest.importorskip("nfn", reason="the NFN editor needs the baselines extra")
     torch.manual_seed(0)
     sizes = (2, 6, 5, 1)
-    m = INREditor(sizes, (1, 4, 4), EncoderConfig(emb_dim=8, fourier_dim=4), hidden=8).double()
+    kw = dict(emb_dim=8, fourier_dim=4) if editor == "inr-editor" else dict(fourier_dim=4)
+    m = create(editor, sizes, image_shape=(1, 4, 4), hidden=8, **kw).double()
     with torch.no_grad():
         m.scale.fill_(0.5)  # a real edit, not the identity of the start
     w = random_mlp(sizes, batch=3, dtype=torch.float64)

@@ -168,3 +168,24 @@ class MLPClassifier(nn.Module):
 
     def predict(self, weights: MLPWeights) -> torch.Tensor:
         return self(weights)
+
+
+class MLPImageDecoder(nn.Module):
+    """The floor for image outputs: an MLP from the flattened weights to the image
+    (``forward(weights) → (B, C, H, W)``; ``targets(images)`` = the images)."""
+
+    def __init__(self, layer_sizes, image_shape, hidden: int = 512, dropout: float = 0.0):
+        super().__init__()
+        self.arch = layer_sizes if isinstance(layer_sizes, Arch) else Arch.mlp(layer_sizes)
+        self.image_shape = tuple(image_shape)
+        n = self.image_shape[0] * self.image_shape[1] * self.image_shape[2]
+        self.net = mlp([self.arch.num_parameters, hidden, hidden, n], dropout)
+
+    def targets(self, images: torch.Tensor) -> torch.Tensor:
+        return images
+
+    def forward(self, weights: NetWeights) -> torch.Tensor:
+        return torch.tanh(self.net(weights.flatten())).view(-1, *self.image_shape)
+
+    def predict(self, weights: NetWeights) -> torch.Tensor:
+        return self(weights)

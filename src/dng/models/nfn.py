@@ -74,3 +74,55 @@ class NFNClassifier(nn.Module):
 
     def predict(self, weights: MLPWeights) -> torch.Tensor:
         return self(weights)
+
+
+class NFNEditor(nn.Module):
+    """The NFN editing baseline (the NFN paper's INR-editing model, as an equivariant NFN):
+    Fourier features and the I/O encoding, ``layers`` ``NPLinear`` layers with ReLU and a last
+    ``NPLinear`` to one channel give ``ΔW, Δb``; the edited INR ``W + s·ΔW`` (``s`` a learned
+    scale starting at 0) is rendered and trained on the edited image, like
+    :class:`~dng.models.inr_editor.INREditor`. ``forward(weights) → (B, C, H, W)``."""
+
+    def __init__(self, layer_sizes, image_shape, hidden: int = 128, layers: int = 3,
+                 fourier_dim: int = 32, fourier_scale: float = 10.0, spec=None):
+        super().__init__()
+        from dng.zoo.siren import SirenSpec
+
+        common, L = _nfn()
+        self.layer_sizes = tuple(int(n) for n in getattr(layer_sizes, "sizes", layer_sizes))
+        C, H, W = image_shape
+        self.image_shape = (C, H, W)
+        self.spec = spec or SirenSpec(2, self.layer_sizes[1:-1], C)
+        probe = common.WeightSpaceFeatures(
+            [torch.zeros(1, 1, self.layer_sizes[i + 1], self.layer_sizes[i])
+             for i in range(len(self.layer_sizes) - 1)],
+            [torch.zeros(1, 1, n) for n in self.layer_sizes[1:]])
+        nspec = common.network_spec_from_wsfeat(probe)
+        enc = L.IOSinusoidalEncoding(nspec)
+        blocks: list[nn.Module] = [L.GaussianFourierFeatureTransform(nspec, 1, fourier_dim,
+                                                                      fourier_scale), enc]
+        c_in = enc.num_out_chan(2 * fourier_dim)
+        for i in range(layers):
+            blocks += [L.NPLinear(nspec, c_in if i == 0 else hidden, hidden),
+                       L.TupleOp(nn.ReLU())]
+        blocks.append(L.NPLinear(nspec, hidden, 1))
+        self.body = nn.Sequential(*blocks)
+        self.scale = nn.Parameter(torch.zeros(()))
+
+    def targets(self, images: torch.Tensor) -> torch.Tensor:
+        return images
+
+    def edited_weights(self, weights: MLPWeights) -> MLPWeights:
+        d = self.body(to_nfn(weights))
+        ws = tuple(w + self.scale * dw[:, 0] for w, dw in zip(weights.weights, d.weights))
+        bs = tuple(b + self.scale * db[:, 0] for b, db in zip(weights.biases, d.biases))
+        return MLPWeights.unchecked(ws, bs, weights.activations)
+
+    def forward(self, weights: MLPWeights) -> torch.Tensor:
+        from dng.zoo.siren import render
+
+        return self.spec.to_unit_range(render(self.edited_weights(weights), self.spec,
+                                              *self.image_shape[1:]))
+
+    def predict(self, weights: MLPWeights) -> torch.Tensor:
+        return self(weights)

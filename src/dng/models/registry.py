@@ -13,7 +13,7 @@ from torch import nn
 
 from dng.arch import Arch
 from dng.errors import ConfigError, ShapeError
-from dng.models.baselines import MLPClassifier, NGGNNLite
+from dng.models.baselines import MLPClassifier, MLPImageDecoder, NGGNNLite
 from dng.models.ng_gnn import NGGNN
 from dng.models.encoder import DNGEncoder, EncoderConfig
 from dng.models.heads import EncoderClassifier, INR2JLSClassifier
@@ -74,6 +74,12 @@ def _inr_editor(mlp_shape, image_shape, spec=None, hidden: int = 64, **config) -
     from dng.models.inr_editor import INREditor
 
     return INREditor(mlp_shape, tuple(image_shape), EncoderConfig(**config), hidden, spec)
+
+
+def _nfn_editor(mlp_shape, image_shape, spec=None, **config) -> nn.Module:
+    from dng.models.nfn import NFNEditor  # optional dependency: dng[baselines]
+
+    return NFNEditor(mlp_shape, tuple(image_shape), spec=spec, **config)
 
 
 def _statnn(arch, num_classes, **config) -> nn.Module:
@@ -149,6 +155,12 @@ MODELS: dict[str, ModelEntry] = {
                              ("image_shape", "spec"),
                              help="edited INRs: a weight update from the encoder's neuron "
                                   "states, trained through the rendering (--output inr)"),
+    "nfn-editor": ModelEntry(_nfn_editor, ("hidden", "fourier_dim", "fourier_scale"), ("edit",),
+                             "stage1", ("image_shape", "spec"), extra="nfn",
+                             help="NFN editing baseline: equivariant NP layers → ΔW, rendered"),
+    "mlp-image": ModelEntry(lambda s, image_shape, **c: MLPImageDecoder(s, image_shape, **c),
+                            ("hidden",), ("edit", "reconstruct"), "stage1", ("image_shape",),
+                            ("mlp", "cnn"), help="floor: MLP from flat weights to the image"),
     "statnn": ModelEntry(lambda s, num_classes, **c: _statnn(s, num_classes, **c), ("seed",),
                          ("regress",), "classifier", ("num_classes",), ("mlp", "cnn"),
                          extra="sklearn",
