@@ -1,5 +1,5 @@
-"""Generalization prediction at equal CPU budget: Kendall τ of predicted vs true test accuracy
-on a CNN zoo (issue 21's table).
+"""Models at equal CPU budget on one zoo and one task: generalization prediction (Kendall τ of
+predicted vs true test accuracy on a CNN zoo, issue 21) or INR editing (test MSE, issue 22).
 
 Each job trains one model (``dng train --task regress``, the `cpu` preset) on the zoo for a
 wall-clock budget, then ``dng eval`` scores its best-validation checkpoint on the whole test
@@ -7,6 +7,8 @@ split. Finished jobs are reused (a rerun only rewrites the table).
 
     OMP_NUM_THREADS=1 python benchmarks/gen_table.py --zoo ZOO --jobs dng-encoder:0,statnn:0 \\
         --minutes 10 --out RUNS
+    OMP_NUM_THREADS=1 python benchmarks/gen_table.py --task edit --set style=dilate --zoo ZOO \\
+        --jobs inr-editor:0,inr2jls:0,nfn-editor:0,mlp-image:0 --minutes 10 --out RUNS
 
 Run two with disjoint ``--jobs`` and the same ``--out`` to use both cores; ``--table`` writes
 ``RUNS/gen_table.md`` and ``RUNS/gen_table.json`` from whatever has finished.
@@ -26,12 +28,13 @@ from pathlib import Path
 from command import command_line
 
 
-def run_job(zoo: Path, out: Path, model: str, seed: int, minutes: float, sets: list[str]):
+def run_job(zoo: Path, out: Path, model: str, seed: int, minutes: float, sets: list[str],
+            task: str = "regress"):
     run = out / f"{model}-s{seed}"
     if (run / "metrics.json").is_file():
         return json.loads((run / "metrics.json").read_text())
     dng = [sys.executable, "-m", "dng"]
-    cmd = dng + ["train", "--zoo", str(zoo), "--model", model, "--task", "regress",
+    cmd = dng + ["train", "--zoo", str(zoo), "--model", model, "--task", task,
                  "--out", str(run), "--seed", str(seed), "--budget-minutes", str(minutes),
                  "--steps", "1000000"] + [x for s in sets for x in ("--set", s)]
     if (run / "config.json").is_file():
@@ -48,21 +51,24 @@ def table(out: Path, zoo: Path) -> str:
     for m in sorted(out.glob("*/metrics.json")):
         j = json.loads(m.read_text())
         cfg = json.loads((m.parent / "config.json").read_text())
-        rows.append({"model": j["model"], "seed": cfg["seed"],
+        keys = [k for k in ("test_kendall_tau", "test_r2", "val_kendall_tau", "test_mse",
+                            "test_mse01", "val_mse") if k in j]
+        rows.append({"model": j["model"], "task": j["task"], "seed": cfg["seed"],
                      "minutes": cfg["budget_minutes"], "steps": j["steps"],
-                     "train_seconds": j["train_seconds"],
-                     "test_kendall_tau": j["test_kendall_tau"], "test_r2": j["test_r2"],
-                     "val_kendall_tau": j["val_kendall_tau"], "test_rows": j["test_size"],
+                     "train_seconds": j["train_seconds"], **{k: j[k] for k in keys},
+                     "test_rows": j["test_size"],
                      "zoo": {"name": z["dataset"]["name"], "recipe": z["recipe"],
                              "train": st["train"]["count"], "val": st["val"]["count"],
                              "test": st["test"]["count"]},
                      "date": datetime.date.today().isoformat()})
-    lines = ["| model | seed | minutes | steps | test Kendall τ | test R² | val Kendall τ |",
-             "|---|---|---|---|---|---|---|"]
+    cols = [k for k in ("test_kendall_tau", "test_r2", "val_kendall_tau", "test_mse",
+                        "test_mse01", "val_mse") if rows and k in rows[0]]
+    lines = ["| model | seed | minutes | steps | " + " | ".join(cols) + " |",
+             "|---|---|---|---|" + "---|" * len(cols)]
     for r in rows:
-        lines.append(f"| {r['model']} | {r['seed']} | {r['minutes']} | {r['steps']} | "
-                     f"**{r['test_kendall_tau']:.3f}** | {r['test_r2']:.3f} | "
-                     f"{r['val_kendall_tau']:.3f} |")
+        vals = " | ".join(f"**{r[c]:.4f}**" if c.startswith("test_") and i == 0 else
+                          f"{r[c]:.4f}" for i, c in enumerate(cols))
+        lines.append(f"| {r['model']} | {r['seed']} | {r['minutes']} | {r['steps']} | {vals} |")
     text = "\n".join(lines) + "\n"
     (out / "gen_table.md").write_text(text)
     (out / "gen_table.json").write_text(json.dumps({"rows": rows}, indent=2))
@@ -72,6 +78,7 @@ def table(out: Path, zoo: Path) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--zoo", required=True)
+    ap.add_argument("--task", default="regress", choices=["regress", "edit"])
     ap.add_argument("--jobs", default="", help="comma list of MODEL:SEED")
     ap.add_argument("--minutes", type=float, default=10.0)
     ap.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE")
@@ -83,8 +90,9 @@ def main() -> None:
         for job in filter(None, a.jobs.split(",")):
             model, seed = job.split(":")
             t0 = time.perf_counter()
-            m = run_job(zoo, out, model, int(seed), a.minutes, a.set)
-            print(f"[gen_table] {model} seed {seed}: test Kendall τ {m['test_kendall_tau']:.3f} "
+            m = run_job(zoo, out, model, int(seed), a.minutes, a.set, a.task)
+            key = "test_kendall_tau" if a.task == "regress" else "test_mse"
+            print(f"[gen_table] {model} seed {seed}: {key} {m[key]:.4f} "
                   f"({time.perf_counter() - t0:.0f} s)", flush=True)
     print(table(out, zoo))
     print(f"machine: {platform.processor() or platform.machine()}; reproduce: "

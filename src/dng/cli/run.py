@@ -69,6 +69,8 @@ def cmd_train(args) -> None:
         cfg = load_config_layers(args.config, overrides)
     train(args.zoo, out, cfg, resume=args.resume, device=args.device, verify=not args.no_verify,
           force=args.force)
+    print(f"wrote {out}/ (best.pt, last.pt, metrics.csv, config.json, train.json); "
+          f"next: dng eval {out}")
     if args.eval:
         cmd_eval(argparse.Namespace(run=str(out), zoo=args.zoo, limit=None, device=args.device))
 
@@ -86,6 +88,8 @@ def cmd_eval(args) -> None:
 
     m = evaluate_run(args.run, args.zoo, args.limit, device=args.device)
     print(json.dumps(m, indent=2))
+    pictures = sorted(p.name for p in Path(args.run).glob("*.png"))
+    print(f"wrote {args.run}/metrics.json and {', '.join(pictures)}")
 
 
 def cmd_demo(args) -> None:
