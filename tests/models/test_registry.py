@@ -26,6 +26,13 @@ def _build(name):
         return create(name, SIZES, num_classes=3, **small)
     if name in ("ng-gnn", "ng-gnn-lite"):
         return create(name, SIZES, num_classes=3, hidden=16, fourier_dim=8)
+    if name == "inr-editor":
+        return create(name, SIZES, image_shape=(1, 8, 8), hidden=8, **small)
+    if name in ("nfn-editor", "mlp-image"):
+        return create(name, SIZES, image_shape=(1, 8, 8), hidden=8)
+    if name == "statnn":  # a regressor fitted once: fit it on random networks
+        return create(name, SIZES, num_classes=1, max_iter=5).fit(
+            random_mlp(SIZES, batch=16, seed=5), torch.randn(16))
     return create(name, SIZES, num_classes=3, hidden=16)
 
 
@@ -37,6 +44,9 @@ def test_forward_backward(name, device):
     w = random_mlp(SIZES, batch=4).to(device)
     out = model(w)
     assert torch.isfinite(out).all()
+    if name == "statnn":  # no gradients: fitted by gradient boosting
+        assert out.shape == (4, 1)
+        return
     if name in ("inr2jls", "inr2inr"):
         loss = model.loss(w, torch.rand(4, 1, 8, 8, device=device) * 2 - 1)
     else:

@@ -85,8 +85,9 @@ def test_saved_config_with_wrong_types_is_one_error(tmp_path):
 def test_registry_builds_what_training_builds(zoo, model, preset):
     """No hidden re-mapping: the trainer's model is `create(name, **fields)` with the config's
     fields under their own names, and its sizes are the config's."""
+    extra = {"target": "psnr"} if model == "statnn" else {}  # a regressor: the zoo's PSNR
     cfg = TrainConfig.preset_config(preset, model).override({"emb_dim": "16", "latent_dim": "8",
-                                                             "fourier_dim": "8"})
+                                                             "fourier_dim": "8", **extra})
     torch.manual_seed(0)
     trained = build_model(cfg, zoo)
     torch.manual_seed(0)

@@ -185,6 +185,9 @@ class MLPImageDecoder(nn.Module):
         return images
 
     def forward(self, weights: NetWeights) -> torch.Tensor:
+        if weights.arch.signature() != self.arch.signature():
+            raise ShapeError(f"MLP decoder built for {self.arch.describe()}, got "
+                             f"{weights.arch.describe()}")
         return torch.tanh(self.net(weights.flatten())).view(-1, *self.image_shape)
 
     def predict(self, weights: NetWeights) -> torch.Tensor:

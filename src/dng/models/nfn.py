@@ -113,6 +113,9 @@ class NFNEditor(nn.Module):
         return images
 
     def edited_weights(self, weights: MLPWeights) -> MLPWeights:
+        if weights.layer_sizes != self.layer_sizes:
+            raise ShapeError(f"NFN editor built for MLPs {self.layer_sizes}, got "
+                             f"{weights.layer_sizes}")
         d = self.body(to_nfn(weights))
         ws = tuple(w + self.scale * dw[:, 0] for w, dw in zip(weights.weights, d.weights))
         bs = tuple(b + self.scale * db[:, 0] for b, db in zip(weights.biases, d.biases))

@@ -49,17 +49,27 @@ class StatNN(nn.Module):
 
             raise ConfigError("statnn is a regressor (task regress)")
         self.max_iter, self.learning_rate, self.seed = max_iter, learning_rate, seed
+        self.layer_sizes = tuple(getattr(layer_sizes, "sizes", layer_sizes))
         self.regressor = None
+
+    def _check(self, weights: NetWeights) -> None:
+        from dng.errors import ShapeError
+
+        if weights.layer_sizes != self.layer_sizes:
+            raise ShapeError(f"StatNN built for networks {self.layer_sizes}, got "
+                             f"{weights.layer_sizes}")
 
     def fit(self, weights: NetWeights, y: torch.Tensor) -> "StatNN":
         from sklearn.ensemble import HistGradientBoostingRegressor
 
+        self._check(weights)
         self.regressor = HistGradientBoostingRegressor(
             max_iter=self.max_iter, learning_rate=self.learning_rate, random_state=self.seed)
         self.regressor.fit(layer_statistics(weights).numpy(), y.double().numpy())
         return self
 
     def predict(self, weights: NetWeights) -> torch.Tensor:
+        self._check(weights)
         if self.regressor is None:
             raise RuntimeError("StatNN.predict before fit")
         p = self.regressor.predict(layer_statistics(weights.to("cpu")).numpy())
