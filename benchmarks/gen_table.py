@@ -29,8 +29,11 @@ from command import command_line
 
 
 def run_job(zoo: Path, out: Path, model: str, seed: int, minutes: float, sets: list[str],
-            task: str = "regress"):
-    run = out / f"{model}-s{seed}"
+            task: str = "regress", own: list[str] = ()):
+    """One job; ``own``: this job's FIELD=VALUE settings (named in its run directory)."""
+    tag = "".join(f"-{kv.replace('=', '')}" for kv in own)
+    run = out / f"{model}{tag}-s{seed}"
+    sets = list(sets) + list(own)
     if (run / "metrics.json").is_file():
         return json.loads((run / "metrics.json").read_text())
     dng = [sys.executable, "-m", "dng"]
@@ -53,7 +56,8 @@ def table(out: Path, zoo: Path) -> str:
         cfg = json.loads((m.parent / "config.json").read_text())
         keys = [k for k in ("test_kendall_tau", "test_r2", "val_kendall_tau", "test_mse",
                             "test_mse01", "val_mse") if k in j]
-        rows.append({"model": j["model"], "task": j["task"], "seed": cfg["seed"],
+        rows.append({"model": j["model"], "run": m.parent.name, "task": j["task"],
+                     "seed": cfg["seed"],
                      "minutes": cfg["budget_minutes"], "steps": j["steps"],
                      "train_seconds": j["train_seconds"], **{k: j[k] for k in keys},
                      "test_rows": j["test_size"],
@@ -63,12 +67,13 @@ def table(out: Path, zoo: Path) -> str:
                      "date": datetime.date.today().isoformat()})
     cols = [k for k in ("test_kendall_tau", "test_r2", "val_kendall_tau", "test_mse",
                         "test_mse01", "val_mse") if rows and k in rows[0]]
-    lines = ["| model | seed | minutes | steps | " + " | ".join(cols) + " |",
-             "|---|---|---|---|" + "---|" * len(cols)]
+    lines = ["| model | run | seed | minutes | steps | " + " | ".join(cols) + " |",
+             "|---|---|---|---|---|" + "---|" * len(cols)]
     for r in rows:
         vals = " | ".join(f"**{r[c]:.4f}**" if c.startswith("test_") and i == 0 else
                           f"{r[c]:.4f}" for i, c in enumerate(cols))
-        lines.append(f"| {r['model']} | {r['seed']} | {r['minutes']} | {r['steps']} | {vals} |")
+        lines.append(f"| {r['model']} | {r['run']} | {r['seed']} | {r['minutes']} | "
+                     f"{r['steps']} | {vals} |")
     text = "\n".join(lines) + "\n"
     (out / "gen_table.md").write_text(text)
     (out / "gen_table.json").write_text(json.dumps({"rows": rows}, indent=2))
@@ -79,7 +84,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--zoo", required=True)
     ap.add_argument("--task", default="regress", choices=["regress", "edit"])
-    ap.add_argument("--jobs", default="", help="comma list of MODEL:SEED")
+    ap.add_argument("--jobs", default="",
+                    help="comma list of MODEL:SEED[:FIELD=VALUE[+FIELD=VALUE…]]")
     ap.add_argument("--minutes", type=float, default=10.0)
     ap.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE")
     ap.add_argument("--out", required=True)
@@ -88,9 +94,10 @@ def main() -> None:
     out, zoo = Path(a.out), Path(a.zoo)
     if not a.table:
         for job in filter(None, a.jobs.split(",")):
-            model, seed = job.split(":")
+            model, seed, *own = job.split(":")
+            own = own[0].split("+") if own else []
             t0 = time.perf_counter()
-            m = run_job(zoo, out, model, int(seed), a.minutes, a.set, a.task)
+            m = run_job(zoo, out, model, int(seed), a.minutes, a.set, a.task, own)
             key = "test_kendall_tau" if a.task == "regress" else "test_mse"
             print(f"[gen_table] {model} seed {seed}: {key} {m[key]:.4f} "
                   f"({time.perf_counter() - t0:.0f} s)", flush=True)

@@ -51,7 +51,8 @@ def test_editors_are_equivariant_to_hidden_permutations(editor):
         pytest.importorskip("nfn", reason="the NFN editor needs the baselines extra")
     torch.manual_seed(0)
     sizes = (2, 6, 5, 1)
-    kw = dict(emb_dim=8, fourier_dim=4) if editor == "inr-editor" else dict(fourier_dim=4)
+    kw = dict(emb_dim=8, fourier_dim=4, probes=5) if editor == "inr-editor" else \
+        dict(fourier_dim=4)
     m = create(editor, sizes, image_shape=(1, 4, 4), hidden=8, **kw).double()
     with torch.no_grad():
         m.scale.fill_(0.5)  # a real edit, not the identity of the start

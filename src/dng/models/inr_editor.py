@@ -13,7 +13,8 @@ input states) and γ the encoder's Fourier features:
 Every term is a function of a (target, source) pair or of one neuron, so permuting the hidden
 neurons of the input INR permutes the edited INR the same way (tested). ``s_l`` is a learned
 per-layer scale that starts at 0: training starts from the unedited INR. The loss (the task's)
-is the MSE between the rendering and the edited image.
+is the MSE between the rendering and the edited image. With probe features (``probes = K``)
+the states also carry each neuron's activations at the probes (per neuron: the symmetry holds).
 """
 
 from __future__ import annotations
@@ -58,9 +59,7 @@ class INREditor(nn.Module):
     def edited_weights(self, weights: MLPWeights) -> MLPWeights:
         states = self.encoder.node_states(weights)  # [(B, n_1, D), …, (B, n_L, D)]
         B = weights.batch_size
-        h0 = self.encoder.input_init_node.expand(B, -1, -1)
-        if self.encoder.config.probes:
-            raise ShapeError("the INR editor is built without probe features")
+        h0 = self.encoder.input_init_node.expand(B, -1, -1)  # the (ordered) input neurons
         hs = [h0, *states]
         fourier = self.encoder.fourier
         ws, bs = [], []
