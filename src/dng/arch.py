@@ -130,10 +130,7 @@ class Arch:
         dense 16 → 10 (4 970 parameters)."""
         n = len(channels)
         per = lambda v: list(v) if isinstance(v, (list, tuple)) else [v] * n  # noqa: E731
-        ks, ss, ps = per(kernels), per(strides), per(padding)
-        if isinstance(kernels, (list, tuple)) and len(kernels) == 2 and n != 2 and \
-                all(isinstance(k, int) for k in kernels):
-            ks = [tuple(kernels)] * n
+        ks, ss, ps = per(kernels), per(strides), per(padding)  # kernel: k or (k_h, k_w)
         acts = per(activation) if not isinstance(activation, str) else [activation] * n
         if not (len(ks) == len(ss) == len(ps) == len(acts) == n):
             raise ShapeError("Arch.cnn: kernels, strides, padding and activations need one "

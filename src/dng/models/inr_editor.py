@@ -73,9 +73,8 @@ class INREditor(nn.Module):
         return MLPWeights.unchecked(tuple(ws), tuple(bs), weights.activations)
 
     def forward(self, weights: MLPWeights) -> torch.Tensor:
-        # the rendering on the images' [-1, 1] scale, whatever range the zoo's INRs output
-        return self.spec.to_unit_range(render(self.edited_weights(weights), self.spec,
-                                              *self.image_shape[1:]))
+        # render() gives the images' [-1, 1] scale, whatever range the zoo's INRs output
+        return render(self.edited_weights(weights), self.spec, *self.image_shape[1:])
 
     def predict(self, weights: MLPWeights) -> torch.Tensor:
         return self(weights)

@@ -124,8 +124,7 @@ class NFNEditor(nn.Module):
     def forward(self, weights: MLPWeights) -> torch.Tensor:
         from dng.zoo.siren import render
 
-        return self.spec.to_unit_range(render(self.edited_weights(weights), self.spec,
-                                              *self.image_shape[1:]))
+        return render(self.edited_weights(weights), self.spec, *self.image_shape[1:])
 
     def predict(self, weights: MLPWeights) -> torch.Tensor:
         return self(weights)

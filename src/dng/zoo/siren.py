@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass
 import torch
 
 from dng.errors import ShapeError
-from dng.weights import ACTIVATIONS, MLPWeights, activate
+from dng.weights import ACTIVATIONS, MLPWeights
 
 
 INITS = ("siren", "dwsnets")
@@ -73,6 +73,13 @@ class SirenSpec:
     def omegas(self) -> tuple[float, ...]:
         """ω applied inside each sine layer (the last, linear layer has none)."""
         return (self.first_omega,) + (self.hidden_omega,) * (len(self.hidden) - 1)
+
+    @property
+    def arch(self):
+        """The SIREN as an :class:`~dng.arch.Arch` (its forward renders it)."""
+        from dng.arch import Arch
+
+        return Arch.mlp(self.layer_sizes, self.activations, self.omegas)
 
     def to_dict(self) -> dict:
         """As saved in a zoo's manifest (the output fields only when not the defaults, so
@@ -171,13 +178,6 @@ def render(weights: MLPWeights, spec: SirenSpec, height: int, width: int,
     spec.check(weights)
     if coords is None:
         coords = grid_coords(height, width, weights.device, weights.dtype)
-    B = weights.batch_size
-    h = coords.expand(B, -1, -1)
-    omegas = spec.omegas
-    for l, (w, b) in enumerate(zip(weights.weights, weights.biases)):
-        h = torch.baddbmm(b[:, None, :], h, w.transpose(1, 2))
-        if l < len(omegas):
-            h = activate(h, spec.activation, omegas[l])
-    h = spec.to_unit_range(h)
-    return h.transpose(1, 2).reshape(B, spec.out_features, height, width)
+    h = spec.to_unit_range(spec.arch.run(weights, coords))  # the networks' own forward
+    return h.transpose(1, 2).reshape(weights.batch_size, spec.out_features, height, width)
 
