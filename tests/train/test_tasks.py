@@ -63,3 +63,13 @@ def test_no_model_name_in_the_task_driven_code():
         text = (root / rel).read_text()
         named = [m for m in MODELS if f'"{m}"' in text or f"'{m}'" in text]
         assert not named, f"{rel} names {named}"
+
+
+def test_copies_beyond_the_zoo_are_refused_not_clamped(separable_zoo, tmp_path, capsys):
+    from dng.cli import main
+
+    assert main(["train", "--zoo", str(separable_zoo), "--model", "mlp", "--out",
+                 str(tmp_path / "r"), "--steps", "1", "--set", "copies=3"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "holds 0 extra random-init copies" in err[0]
+    assert not (tmp_path / "r").exists()

@@ -119,6 +119,10 @@ def train(zoo_dir: str | Path, out: str | Path, cfg: TrainConfig, resume: bool =
         raise DNGError(f"{out} already holds a run; pass --resume to continue it or choose "
                        "another --out")
     local = ranks.local_slice(cfg.batch_size)
+    have = int(zoo.manifest.get("copies") or 0)
+    if cfg.copies > have:  # never silently fewer than asked (the saved config says what ran)
+        raise DNGError(f"{zoo_dir} holds {have} extra random-init copies per training image; "
+                       f"copies={cfg.copies} asks for more (use --set copies={have} or less)")
     train_data = zoo.load("train", max_copy=cfg.copies)
     if len(train_data) == 0:
         raise DNGError(f"{zoo_dir}: the train split is empty")
