@@ -13,6 +13,7 @@ import re
 
 import torch
 
+from dng.compat.keys import load_strict, rename
 from dng.errors import ShapeError
 from dng.models.encoder import DNGEncoder, EncoderConfig
 from dng.models.heads import EncoderClassifier, LatentClassifier
@@ -54,22 +55,12 @@ def encoder_state_from_official(state_dict: dict, prefix: str = "") -> dict:
     for key, value in state_dict.items():
         if not key.startswith(prefix):
             continue
-        k = key[len(prefix):]
-        for pat, rename in _ENC_PATTERNS:
-            m = pat.match(k)
-            if m:
-                out[rename(m)] = value
-                break
-        else:
-            raise ShapeError(f"unexpected reference encoder key {key!r}")
+        out[rename(key[len(prefix):], _ENC_PATTERNS, "encoder")] = value
     return out
 
 
 def _load(module: torch.nn.Module, state: dict, what: str) -> None:
-    missing, unexpected = module.load_state_dict(state, strict=False)
-    if missing or unexpected:
-        raise ShapeError(f"{what}: state_dict does not fit (missing {missing[:5]}, "
-                         f"unexpected {unexpected[:5]})")
+    load_strict(module, state, what)
 
 
 def encoder_from_official(state_dict: dict, config: dict) -> DNGEncoder:
@@ -156,5 +147,5 @@ def weights_to_official_inputs(weights: MLPWeights) -> tuple[torch.Tensor, torch
     return e, b
 
 
-from dng.compat.official_cnn import (cnn_inputs_to_weights, cnn_predictor_from_official,  # noqa: E402
+from dng.compat.official_cnn import (cnn_inputs_to_weights, cnn_predictor_from_official,  # noqa: E402,F401
                                      predict_smallcnnzoo)

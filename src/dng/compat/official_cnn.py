@@ -16,6 +16,7 @@ from pathlib import Path
 import torch
 
 from dng.arch import ACTIVATIONS, Arch
+from dng.compat.keys import load_strict, rename
 from dng.errors import ShapeError
 from dng.models.encoder import EncoderConfig
 from dng.models.heads import EncoderClassifier
@@ -74,17 +75,8 @@ def cnn_predictor_from_official(state_dict: dict, config: dict,
                 emb[ACTIVATIONS.index(name)] = value[row]
             state["encoder.net_act_emb"] = emb
             continue
-        for pat, rename in _PATTERNS:
-            m = pat.match(key)
-            if m:
-                state[rename(m)] = value
-                break
-        else:
-            raise ShapeError(f"unexpected reference predictor key {key!r}")
-    missing, unexpected = model.load_state_dict(state, strict=False)
-    if missing or unexpected:
-        raise ShapeError(f"CNN predictor: state_dict does not fit (missing {missing[:5]}, "
-                         f"unexpected {unexpected[:5]})")
+        state[rename(key, _PATTERNS, "predictor")] = value
+    load_strict(model, state, "CNN predictor")
     return model.eval()
 
 
