@@ -105,3 +105,31 @@ def test_grayscale():
     im = ImageSet("rgb", torch.tensor([[[[255]], [[0]], [[0]]]], dtype=torch.uint8),
                   torch.tensor([0]), torch.tensor([0], dtype=torch.int8), ["a"])
     assert grayscale(im).images.item() == 76 and grayscale(im).name == "rgb-gs"
+
+
+def test_test_images_are_a_random_subset_not_the_first_n():
+    """An image folder's test files are sorted by class: the first N would be one or two
+    classes (a zoo built that way scored its networks on airplanes and cars only)."""
+    from dng.data.images import ImageSet
+    from dng.zoo.cnnbuild import data_subsets
+
+    labels = torch.arange(10).repeat_interleave(20)  # sorted by class
+    im = ImageSet("sorted", torch.zeros(200, 1, 4, 4, dtype=torch.uint8), labels,
+                  torch.full((200,), 2, dtype=torch.int8), [str(i) for i in range(10)])
+    im.split[:100] = 0
+    (_, tr_y), (_, te_y) = data_subsets(im, 30, 40, seed=0)
+    assert len(te_y) == 40 and len(te_y.unique()) >= 4 and len(tr_y.unique()) >= 4
+    assert set(te_y.tolist()) <= set(range(5, 10)) and set(tr_y.tolist()) <= set(range(5))
+
+
+def test_rescore_rewrites_the_test_columns_only(digits, tmp_path):
+    from dng.zoo.cnnbuild import rescore_cnn_zoo
+
+    z = build_cnn_zoo(digits, tmp_path / "z", 4, (0, 1), 4, steps_per_epoch=2, train_size=100,
+                      test_size=50)
+    before = z.arrays()
+    after = rescore_cnn_zoo(tmp_path / "z", digits, 120).arrays()
+    assert torch.equal(before.weights.weights[1], after.weights.weights[1])
+    assert torch.equal(before.column("lr"), after.column("lr"))
+    assert not torch.equal(before.column("test_accuracy"), after.column("test_accuracy"))
+    assert Zoo(tmp_path / "z").manifest["recipe"]["rescored"]

@@ -22,7 +22,7 @@ from dng.data.datasets import TEST, ImageSet, normalize_images
 from dng.errors import ZooError
 from dng.io import DirLock, atomic_write_json
 from dng.weights import NetWeights
-from dng.zoo.cnnfit import draw_hypers, init_cnns, train_cnns
+from dng.zoo.cnnfit import draw_hypers, init_cnns, score, train_cnns
 from dng.zoo.netzoo import manifest, shard_tensors, target_stats
 from dng.zoo.shards import read_manifest, write_shard
 from dng.zoo.store import Zoo
@@ -37,6 +37,53 @@ def grayscale(images: ImageSet) -> ImageSet:
     y = (0.299 * x[:, 0] + 0.587 * x[:, 1] + 0.114 * x[:, 2]).round().clamp(0, 255)
     return ImageSet(images.name + "-gs", y.to(torch.uint8)[:, None], images.labels,
                     images.split, images.classes)
+
+
+def data_subsets(images: ImageSet, train_size: int | None, test_size: int | None, seed: int):
+    """``(train_x, train_y), (test_x, test_y)``: the non-test and test images, or a seeded
+    random subset of ``train_size`` / ``test_size`` of them — never the first N (an image
+    folder's files are sorted by class)."""
+    out = []
+    for part, n in ((images.split != TEST, train_size), (images.split == TEST, test_size)):
+        idx = part.nonzero().flatten()
+        if n is not None and n < len(idx):
+            g = torch.Generator().manual_seed(seed * 7919 + len(out))
+            idx = idx[torch.randperm(len(idx), generator=g)[:n].sort().values]
+        out.append((images.images[idx], images.labels[idx]))
+    return out
+
+
+def rescore_cnn_zoo(out: str | Path, images: ImageSet, test_size: int | None,
+                    seed: int = 0) -> Zoo:
+    """Score every checkpoint of a CNN zoo again on a seeded random subset of the test images
+    and rewrite its ``test_accuracy`` / ``test_loss`` columns (shards replaced atomically, the
+    manifest last). For zoos whose first scoring used the first N test images (before
+    2026-12-01 23:10: a class-sorted folder made those two classes only)."""
+    from safetensors.torch import load_file
+
+    out = Path(out)
+    with DirLock(out, "dng zoo rescore"):
+        m = read_manifest(out)
+        zoo = Zoo(out)
+        arch = zoo.arch
+        _, (te_x, te_y) = data_subsets(images, None, test_size, seed)
+        tx = normalize_images(te_x).float()
+        for i, s in enumerate(m["shards"]):
+            t = load_file(str(out / s["file"]))
+            L = len(arch.layers)
+            w = NetWeights([t[f"w{l}"] for l in range(L)], [t[f"b{l}"] for l in range(L)],
+                           arch, t["act"])
+            acc, loss = score(arch, w, tx, te_y)
+            meta = {k: v for k, v in t.items() if not k.startswith(("w", "b"))}
+            meta["t.test_accuracy"], meta["t.test_loss"] = acc.double(), loss.double()
+            m["shards"][i] = write_shard(out, int(s["file"][-17:-12]), w, meta)
+        m["recipe"] = {**m["recipe"], "test_images": len(te_x), "subsets": "seeded random",
+                       "rescored": True}
+        cols = _columns(out, m)
+        m["stats"] = target_stats(cols["split"], {k: cols[k] for k in ("test_accuracy",
+                                                                        "epoch")})
+        atomic_write_json(out / "zoo.json", m)
+    return Zoo(out)
 
 
 def network_splits(count: int, seed: int) -> torch.Tensor:
@@ -64,16 +111,14 @@ def build_cnn_zoo(images: ImageSet, out: str | Path, count: int,
     epochs = tuple(sorted(set(int(e) for e in epochs)))
     C = images.image_shape[0]
     arch = Arch.cnn(C, list(channels), 3, 2, dense=(len(images.classes),))
-    train = images.split != TEST
-    tr_x, tr_y = images.images[train][:train_size], images.labels[train][:train_size]
-    te_x, te_y = images.images[~train][:test_size], images.labels[~train][:test_size]
+    (tr_x, tr_y), (te_x, te_y) = data_subsets(images, train_size, test_size, seed)
     if len(tr_x) == 0 or len(te_x) == 0:
         raise ZooError(f"{images.name}: CNNs need training and test images")
     spe = steps_per_epoch or max(1, len(tr_x) // batch_size)
     n_units = -(-count // unit)
     recipe = {"kind": "cnn", "count": count, "epochs": list(epochs), "unit": unit,
               "batch_size": batch_size, "steps_per_epoch": spe, "train_images": len(tr_x),
-              "test_images": len(te_x), "channels": list(channels)}
+              "test_images": len(te_x), "subsets": "seeded random", "channels": list(channels)}
     dataset = {"name": images.name, "checksum": images.checksum, "classes": [],
                "image_shape": list(images.image_shape), "network_classes": images.classes}
     targets = ["test_accuracy", "test_loss", "train_loss", "epoch", "net_id", "lr", "l2",
