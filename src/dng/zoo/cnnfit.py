@@ -143,9 +143,12 @@ class Checkpoint:
 
 
 @torch.no_grad()
-def score(arch: Arch, w: NetWeights, x: torch.Tensor, y: torch.Tensor, chunk: int = 1000
-          ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Test accuracy and mean cross-entropy ``(B,)`` of every network on shared images."""
+def score(arch: Arch, w: NetWeights, x: torch.Tensor, y: torch.Tensor,
+          chunk: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Test accuracy and mean cross-entropy ``(B,)`` of every network on shared images, in
+    chunks of images sized so that one layer's activations stay near 256 MB."""
+    per_image = len(w) * max(l.n_out for l in arch.layers) * x[0, 0].numel()
+    chunk = chunk or max(1, min(1000, (64 << 20) // max(per_image, 1)))
     correct = torch.zeros(len(w))
     loss = torch.zeros(len(w))
     for i in range(0, len(x), chunk):
