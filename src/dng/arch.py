@@ -209,7 +209,8 @@ class Arch:
             dropout: torch.Tensor | None = None, generator: torch.Generator | None = None):
         """The networks' forward.
 
-        * MLP: ``x (N, n_0)`` shared or ``(B, N, n_0)`` per network → ``(B, N, n_L)``;
+        * MLP: ``x (N, n_0)`` shared (or ``(1, N, n_0)``) or ``(B, N, n_0)`` per network →
+          ``(B, N, n_L)``;
         * CNN: ``x (N, C, H, W)`` shared or ``(B, N, C, H, W)`` → ``(B, N, n_L)``.
 
         ``all_layers``: return every layer's output (``pre_activation``: before the
@@ -221,8 +222,9 @@ class Arch:
         ws, bs = weights.weights, weights.biases
         B = ws[0].shape[0]
         outs = []
-        h = x if x.dim() == (3 if self.layers[0].kind == "dense" else 5) else \
-            x.expand(B, *x.shape)
+        per_net = x.dim() == (3 if self.layers[0].kind == "dense" else 5)
+        h = (x.expand(B, *x.shape[1:]) if x.shape[0] == 1 else x) if per_net else \
+            x.expand(B, *x.shape)  # shared inputs (or a batch of one) serve every network
         for i, (layer, w, b) in enumerate(zip(self.layers, ws, bs)):
             if layer.kind == "conv":
                 N = h.shape[1]
