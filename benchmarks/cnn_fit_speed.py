@@ -75,7 +75,7 @@ def main() -> None:
     ids = torch.arange(a.networks)
     hyp = draw_hypers(ids, 0)
     order = torch.argsort(hyp.act, stable=True)
-    ids, hyp = ids[order], draw_hypers(ids[order], 0)
+    ids, hyp = ids[order], hyp.select(order)
     w0 = init_cnns(arch, hyp, ids, 0)
 
     t = time.perf_counter()

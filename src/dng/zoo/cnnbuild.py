@@ -140,7 +140,7 @@ def build_cnn_zoo(images: ImageSet, out: str | Path, count: int,
                 ids = torch.arange(u * unit, min(count, (u + 1) * unit))
                 hyp = draw_hypers(ids, seed)
                 order = torch.argsort(hyp.act, stable=True)  # one activation per slice: faster
-                ids, hyp = ids[order], draw_hypers(ids[order], seed)
+                ids, hyp = ids[order], hyp.select(order)
                 w0 = init_cnns(arch, hyp, ids, seed)
                 gen = torch.Generator().manual_seed(seed * 1_000_003 + u)
                 rows, metas = [], []

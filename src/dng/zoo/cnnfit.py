@@ -60,6 +60,10 @@ class CNNHypers:
     def __len__(self) -> int:
         return len(self.act)
 
+    def select(self, index: torch.Tensor) -> "CNNHypers":
+        """The hyper-parameters of the networks at ``index`` (in that order)."""
+        return CNNHypers(*(getattr(self, f)[index] for f in self.__dataclass_fields__))
+
     def columns(self) -> dict[str, torch.Tensor]:
         """The hyper-parameters as float64 target columns of a zoo."""
         return {k: getattr(self, k).double() for k in HYPER_COLUMNS}
