@@ -141,3 +141,8 @@ def separable_zoo(tmp_path) -> Path:
     build_zoo(ImageSet("toy", images, labels, split_by_index(160, 64, 48), ["dark", "bright"]),
               tmp_path / "separable-zoo", recipe=FitRecipe(steps=30, lr=1e-2))
     return tmp_path / "separable-zoo"
+
+
+@pytest.fixture(scope="session")
+def park_fixtures(request) -> Path:
+    return shared_fixture_dir(request, "official_dng_park", "gen_predictor_park.pt")

@@ -19,29 +19,11 @@ from dataclasses import asdict, dataclass, field
 from typing import Sequence
 
 import torch
-import torch.nn.functional as F
 
 from dng.errors import ShapeError
+from dng.netrun import ACTIVATIONS, activate, run  # noqa: F401  (re-exported)
 
-ACTIVATIONS = ("linear", "sine", "relu", "tanh", "gelu", "sigmoid")
 KINDS = ("dense", "conv")
-
-
-def activate(z: torch.Tensor, activation: str, omega: float = 30.0) -> torch.Tensor:
-    """Apply a layer's nonlinearity by name (``sine`` is ``sin(ω z)``)."""
-    if activation == "sine":
-        return torch.sin(omega * z)
-    if activation == "linear":
-        return z
-    if activation == "relu":
-        return torch.relu(z)
-    if activation == "tanh":
-        return torch.tanh(z)
-    if activation == "gelu":
-        return F.gelu(z)
-    if activation == "sigmoid":
-        return torch.sigmoid(z)
-    raise ShapeError(f"unknown activation {activation!r} (known: {', '.join(ACTIVATIONS)})")
 
 
 @dataclass(frozen=True)
@@ -100,6 +82,24 @@ class Arch:
             if b.kind == "conv" and a.kind == "dense":
                 raise ShapeError(f"layer {i + 1}: a convolution after a dense layer is not "
                                  "expressible (no spatial map left)")
+        for i, l in enumerate(self.layers):
+            if l.residual is not None:
+                self._check_residual(i, l.residual)
+
+    def _check_residual(self, i: int, j: int) -> None:
+        """Layer ``i`` adds layer ``j``'s output: ``j < i``, both convolutions, and every layer
+        ``j+1..i`` keeps the spatial size (stride 1, padding ``(k-1)/2``)."""
+        if not 0 <= j < i:
+            raise ShapeError(f"layer {i}: residual source {j} must be an earlier layer (0..{i - 1})")
+        for k in range(j, i + 1):
+            l = self.layers[k]
+            if l.kind != "conv":
+                raise ShapeError(f"layer {i}: residual from layer {j} crosses layer {k}, which "
+                                 "is not a convolution (only conv → conv residuals)")
+            if k > j and (l.stride != 1 or any(2 * l.padding != kk - 1 for kk in l.kernel)):
+                raise ShapeError(f"layer {i}: residual from layer {j} joins mismatched shapes: "
+                                 f"layer {k} (kernel {l.kernel}, stride {l.stride}, padding "
+                                 f"{l.padding}) changes the spatial size")
 
     # ------------------------------------------------------------------ constructors
     @classmethod
@@ -148,6 +148,27 @@ class Arch:
                                 pool=j == 0 and n > 0))
             c = d
         return cls(tuple(layers), name="cnn")
+
+    @classmethod
+    def park(cls, channels: Sequence[int], kernels: Sequence[int], activations: Sequence[str],
+             residual: Sequence[int] | None = None, n_classes: int = 10) -> "Arch":
+        """A CNN Wild Park network: ``channels[0]`` inputs, one conv per ``channels[1:]`` (kernel
+        ``k``, stride 1, padding ``k//2``, its own activation — ``none`` = linear), optional
+        ``residual[i]`` source layer (``-1`` none), global average pooling, dense → ``n_classes``."""
+        n = len(channels) - 1
+        residual = list(residual) if residual is not None else [-1] * n
+        if not (len(kernels) == len(activations) == len(residual) == n) or n < 1:
+            raise ShapeError(f"Arch.park: {n} conv layers need {n} kernels, activations and "
+                             f"residual entries (got {len(kernels)}, {len(activations)}, "
+                             f"{len(residual)})")
+        layers = []
+        for i in range(n):
+            k, a, r = int(kernels[i]), str(activations[i]), int(residual[i])
+            layers.append(Layer(int(channels[i]), int(channels[i + 1]), "conv", (k, k), 1,
+                                k // 2, "linear" if a == "none" else a,
+                                residual=None if r < 0 else r))
+        layers.append(Layer(int(channels[-1]), int(n_classes), pool=True))
+        return cls(tuple(layers), name="park")
 
     # ------------------------------------------------------------------ facts
     @property
@@ -200,72 +221,14 @@ class Arch:
         for l in self.layers:
             p = "pool→" if l.pool else ""
             k = f"conv{l.kernel[0]}x{l.kernel[1]}/s{l.stride}" if l.kind == "conv" else "dense"
-            parts.append(f"{p}{k}({l.n_in}→{l.n_out},{l.activation})")
+            r = f",+out{l.residual}" if l.residual is not None else ""
+            parts.append(f"{p}{k}({l.n_in}→{l.n_out},{l.activation}{r})")
         return " ".join(parts)
 
     # ------------------------------------------------------------------ forward
     def run(self, weights, x: torch.Tensor, upto: int | None = None,
             pre_activation: bool = False, all_layers: bool = False, act_ids=None,
             dropout: torch.Tensor | None = None, generator: torch.Generator | None = None):
-        """The networks' forward.
-
-        * MLP: ``x (N, n_0)`` shared (or ``(1, N, n_0)``) or ``(B, N, n_0)`` per network →
-          ``(B, N, n_L)``;
-        * CNN: ``x (N, C, H, W)`` shared or ``(B, N, C, H, W)`` → ``(B, N, n_L)``.
-
-        ``all_layers``: return every layer's output (``pre_activation``: before the
-        nonlinearity, ``sine`` as ``ω z``). ``act_ids (B, L)``: per-network activation indices
-        into :data:`ACTIVATIONS` (zoos whose networks differ in activation). ``dropout (B,)``:
-        per-network dropout rates after every hidden layer (training), masks drawn from
-        ``generator``.
-        """
-        ws, bs = weights.weights, weights.biases
-        B = ws[0].shape[0]
-        outs = []
-        per_net = x.dim() == (3 if self.layers[0].kind == "dense" else 5)
-        h = (x.expand(B, *x.shape[1:]) if x.shape[0] == 1 else x) if per_net else \
-            x.expand(B, *x.shape)  # shared inputs (or a batch of one) serve every network
-        for i, (layer, w, b) in enumerate(zip(self.layers, ws, bs)):
-            if layer.kind == "conv":
-                N = h.shape[1]
-                # one grouped convolution: network b's channels are group b
-                hin = h.transpose(0, 1).reshape(N, B * layer.n_in, *h.shape[-2:])
-                z = F.conv2d(hin,
-                             w.reshape(B * layer.n_out, layer.n_in, *layer.kernel),
-                             None if b is None else b.reshape(-1), layer.stride, layer.padding,
-                             groups=B)
-                z = z.view(N, B, layer.n_out, *z.shape[-2:]).transpose(0, 1)
-            else:
-                if layer.pool and h.dim() == 5:
-                    h = h.mean((-2, -1))
-                z = torch.baddbmm(b[:, None, :], h, w.transpose(1, 2)) if b is not None \
-                    else torch.bmm(h, w.transpose(1, 2))
-            h = self._activate(z, i, layer, act_ids)
-            if dropout is not None and i < len(self.layers) - 1:
-                keep = (1 - dropout).view(B, *[1] * (h.dim() - 1))
-                mask = torch.rand(h.shape, generator=generator, device=h.device) < keep
-                h = h * mask / keep
-            if all_layers:
-                outs.append((layer.omega * z if layer.activation == "sine" else z)
-                            if pre_activation else h)
-            if upto is not None and i + 1 >= upto:
-                break
-        return outs if all_layers else h
-
-    @staticmethod
-    def _activate(z, i, layer, act_ids):
-        if act_ids is None:
-            return activate(z, layer.activation, layer.omega)
-        ids = act_ids[:, i]
-        kinds, counts = torch.unique_consecutive(ids, return_counts=True)
-        if len(kinds) == 1:
-            return activate(z, ACTIVATIONS[int(kinds[0])], layer.omega)
-        if len(kinds) == len(set(kinds.tolist())):  # networks grouped by kind: slices
-            parts = z.split(counts.tolist())
-            return torch.cat([activate(p, ACTIVATIONS[int(a)], layer.omega)
-                              for p, a in zip(parts, kinds)])
-        out = z  # mixed order: each kind over all, kept where it applies
-        for a in ids.unique().tolist():  # a handful of activation kinds, not networks
-            m = (ids == a).view(-1, *[1] * (z.dim() - 1))
-            out = torch.where(m, activate(z, ACTIVATIONS[a], layer.omega), out)
-        return out
+        """The networks' forward (:func:`dng.netrun.run`, which documents the arguments)."""
+        return run(self, weights, x, upto, pre_activation, all_layers, act_ids, dropout,
+                   generator)

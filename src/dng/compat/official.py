@@ -149,3 +149,5 @@ def weights_to_official_inputs(weights: MLPWeights) -> tuple[torch.Tensor, torch
 
 from dng.compat.official_cnn import (cnn_inputs_to_weights, cnn_predictor_from_official,  # noqa: E402,F401
                                      predict_smallcnnzoo)
+from dng.compat.official_park import (park_net, park_predictor_from_official,  # noqa: E402,F401
+                                      predict_park)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import torch
 
+from dng.packed import PackedNets, residual_pairs
 from dng.weights import MLPWeights, NetWeights
 
 
@@ -34,6 +35,13 @@ class Snapshot:
     ``edges``: ``(B, n_out, n_in)`` weights (MLPs) or ``(B, n_out, n_in, T)`` taps;
     ``nodes``: ``(B, n_out)`` target biases; ``activation``: the target layer's nonlinearity;
     ``slot``: which encoder parameters the snapshot uses; ``taps``: ``T``.
+
+    Networks of different architectures in one batch (:class:`~dng.packed.PackedNets`) also
+    carry ``mask`` ``(B, T)`` (real taps), ``act`` ``(B,)`` (each network's activation index of
+    this layer; ``activation`` is then ``"mixed"``) and, where residual connections end in this
+    layer's targets, ``res_src`` ``(R,)`` (global source node indices), ``res_dst`` ``(R,)``
+    (target index within this layer) and ``res_mask`` ``(B, R)``. Plain batches carry ``act``
+    and the residual fields too where their architecture has them.
     """
 
     layer: int
@@ -42,18 +50,50 @@ class Snapshot:
     activation: str
     slot: int = 0
     taps: int = 1
+    mask: torch.Tensor | None = None
+    act: torch.Tensor | None = None
+    res_src: torch.Tensor | None = None
+    res_dst: torch.Tensor | None = None
+    res_mask: torch.Tensor | None = None
 
 
-def dynamic_graph(weights: NetWeights) -> list[Snapshot]:
+def dynamic_graph(weights: NetWeights | PackedNets) -> list[Snapshot]:
     """The snapshots ``G_0, …, G_{L-1}`` of a batch of networks (MLPs: 3-D edges, as the
     one-tap path has always read them; any other architecture: 4-D taps)."""
+    if isinstance(weights, PackedNets):
+        return _packed_graph(weights)
     arch = weights.arch
     slots = arch.slots()
     if arch.is_mlp:
         return [Snapshot(l, w, b, a, slots[l]) for l, (w, b, a) in
                 enumerate(zip(weights.weights, weights.biases, weights.activations))]
-    return [Snapshot(l, weights.taps(l), b, layer.activation, slots[l], layer.taps)
+    act = weights.act_ids()
+    pairs = residual_pairs(arch)
+    res = torch.tensor(pairs, dtype=torch.int64, device=weights.device).reshape(-1, 2).T
+    ones = torch.ones(weights.batch_size, res.shape[1], dtype=torch.bool, device=weights.device)
+    return [Snapshot(l, weights.taps(l), b if b is not None else
+                     weights.weights[l].new_zeros(weights.batch_size, layer.n_out),
+                     layer.activation, slots[l], layer.taps, None, act[:, l],
+                     *_residuals_into(l, arch.sizes, res, ones))
             for l, (b, layer) in enumerate(zip(weights.biases, arch.layers))]
+
+
+def _residuals_into(l: int, sizes, res_index: torch.Tensor, res_mask: torch.Tensor):
+    """The residual pairs whose target is in group ``l + 1``: ``(src, dst_local, mask)`` or
+    three ``None``."""
+    lo = sum(sizes[:l + 1])
+    hi = lo + sizes[l + 1]
+    sel = (res_index[1] >= lo) & (res_index[1] < hi)
+    if not bool(sel.any()):
+        return None, None, None
+    return res_index[0, sel], res_index[1, sel] - lo, res_mask[:, sel]
+
+
+def _packed_graph(p: PackedNets) -> list[Snapshot]:
+    sizes = p.layer_sizes
+    return [Snapshot(l, p.taps[l], p.biases[l], "mixed", l, p.taps[l].shape[-1], p.tap_mask[l],
+                     p.act[:, l], *_residuals_into(l, sizes, p.res_index, p.res_mask))
+            for l in range(p.num_layers)]
 
 
 @dataclass(frozen=True)

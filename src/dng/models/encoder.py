@@ -54,6 +54,7 @@ from dng.models.dng_layer import DNGLayer
 from dng.models.layers import CELLS, FourierFeatures
 from dng.models.probes import ProbeFeatures
 from dng.models.tap_layer import TapDNGLayer
+from dng.packed import PackedNets
 from dng.weights import ACTIVATIONS, NetWeights
 
 MESSAGES = ("linear", "heads")
@@ -82,6 +83,10 @@ class EncoderConfig:
     heads: int = 0  # heads: H (0: the architecture's largest kernel)
     pad_taps: str = "zeros"  # heads: fill of missing taps, "zeros" (reference, Q3) | "masked"
     network_activation_embedding: bool = False  # per-network activation vector added to γ(b)
+    # heterogeneous networks (the reference's CNN Wild Park encoder)
+    layer_activation_embedding: bool = False  # as above, each layer its own activation
+    shared_layers: bool = False  # one set of layer parameters for every snapshot: any depth
+    residual_messages: bool = False  # residual edges: h_t += ResLin(h_s) after the update
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -104,8 +109,12 @@ class DNGEncoder(nn.Module):
             raise ShapeError(f"unknown message {config.message!r} (choose {', '.join(MESSAGES)})")
         self.config = config
         self.arch = layer_sizes if isinstance(layer_sizes, Arch) else Arch.mlp(layer_sizes)
-        if config.network_activation_embedding and config.message != "heads":
-            raise ShapeError("network_activation_embedding goes with message='heads'")
+        for opt in ("network_activation_embedding", "layer_activation_embedding",
+                    "residual_messages"):
+            if getattr(config, opt) and config.message != "heads":
+                raise ShapeError(f"{opt} goes with message='heads'")
+        if config.network_activation_embedding and config.layer_activation_embedding:
+            raise ShapeError("choose one of network_ and layer_activation_embedding")
         if config.probes and not self.arch.is_mlp:
             raise ShapeError(f"probe features need an MLP; {self.arch.describe()} is not one")
         if config.message == "linear" and self.arch.max_taps > 1:
@@ -115,7 +124,7 @@ class DNGEncoder(nn.Module):
         L, D, F2 = len(self.layer_sizes) - 1, config.emb_dim, 2 * config.fourier_dim
         self.num_layers = L
         self.slots = self.arch.slots()
-        n_slots = max(self.slots) + 1
+        n_slots = 1 if config.shared_layers else max(self.slots) + 1
         H = config.heads or self.arch.max_taps
         self.input_init_node = nn.Parameter(torch.empty(self.layer_sizes[0], D))
         self.fourier = FourierFeatures(config.fourier_dim, config.fourier_scale)
@@ -129,8 +138,10 @@ class DNGEncoder(nn.Module):
 
         self.layers = nn.ModuleList(nn.ModuleList(layer(p) for _ in range(n_slots))
                                     for p in range(config.passes))
-        if config.network_activation_embedding:
+        if config.network_activation_embedding or config.layer_activation_embedding:
             self.net_act_emb = nn.Parameter(torch.empty(len(ACTIVATIONS), F2))
+        if config.residual_messages:
+            self.res_lin = nn.Linear(D, D)
         self.dropout = nn.Dropout(config.dropout)
         if config.positional_embedding:
             # one vector per layer, plus one per output neuron (input/output neurons are
@@ -163,8 +174,10 @@ class DNGEncoder(nn.Module):
             nn.init.normal_(self.output_pos, std=0.02)
         if self.config.activation_embedding:
             nn.init.normal_(self.act_emb.weight, std=0.02)
-        if self.config.network_activation_embedding:
+        if hasattr(self, "net_act_emb"):
             nn.init.normal_(self.net_act_emb)
+        if self.config.residual_messages:
+            self.res_lin.reset_parameters()
         if self.config.probes:
             self.probe_input.reset_parameters()
             for lins in self.probe_lins:
@@ -175,15 +188,27 @@ class DNGEncoder(nn.Module):
     def out_dim(self) -> int:
         return self.layer_sizes[-1] * self.config.emb_dim
 
-    def check(self, weights: NetWeights) -> None:
-        if not isinstance(weights, NetWeights):
-            raise ShapeError(f"expected MLPWeights or NetWeights, got {type(weights).__name__}")
-        s = weights.layer_sizes
-        if len(s) != len(self.layer_sizes) or s[0] != self.layer_sizes[0] or s[-1] != self.layer_sizes[-1]:
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        key = prefix + "net_act_emb"  # checkpoints from before an activation was appended
+        if key in state_dict and hasattr(self, "net_act_emb") and \
+                state_dict[key].shape[0] < self.net_act_emb.shape[0]:
+            old = state_dict[key]
+            state_dict[key] = torch.cat([old, self.net_act_emb.detach()[old.shape[0]:]])
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+    def check(self, weights: NetWeights | PackedNets) -> None:
+        if not isinstance(weights, (NetWeights, PackedNets)):
+            raise ShapeError(f"expected MLPWeights, NetWeights or PackedNets, got "
+                             f"{type(weights).__name__}")
+        s, want = weights.layer_sizes, self.layer_sizes
+        depth_ok = self.config.shared_layers or len(s) == len(want)
+        if not depth_ok or s[0] != want[0] or s[-1] != want[-1]:
+            free = "input and output" if self.config.shared_layers else "input, depth and output"
             raise ShapeError(f"the encoder was built for networks "
-                             f"{'→'.join(map(str, self.layer_sizes))} (input, depth and output "
-                             f"must match), got {'→'.join(map(str, s))}")
-        if weights.arch.max_taps > 1 and self.config.message != "heads":
+                             f"{'→'.join(map(str, want))} ({free} must match), got "
+                             f"{'→'.join(map(str, s))}")
+        taps = weights.max_taps if isinstance(weights, PackedNets) else weights.arch.max_taps
+        if taps > 1 and self.config.message != "heads":
             raise ShapeError("these networks have kernels with several taps; the encoder was "
                              "built with message='linear' (one tap per edge)")
 
@@ -210,6 +235,8 @@ class DNGEncoder(nn.Module):
         probe = node_add = None
         if self.config.network_activation_embedding:  # (B, 1, 2F): one kind per network
             node_add = self.net_act_emb[weights.act_ids()[:, 0]].unsqueeze(1)
+        per_layer = self.config.layer_activation_embedding
+        shared = self.config.shared_layers
         if self.config.probes:
             probe = self.probe(weights)  # [(n_0, K), (B, n_1, K), …, (B, n_L, K)]
             h0 = h0 + self.probe_input(probe[0])
@@ -218,17 +245,30 @@ class DNGEncoder(nn.Module):
             h = h0.expand(B, -1, -1)
             states = []
             for l, snap in enumerate(snaps):
-                layer = layers[snap.slot]
+                layer = layers[0 if shared else snap.slot]
                 extra = self._extra(l, snap.activation, snap.edges.shape[1], h)
                 if probe is not None:
                     f = self.probe_lins[p][l](probe[l + 1])  # (B, n_{l+1}, D)
                     extra = f if extra is None else extra + f
                 kw = {"node_add": node_add} if node_add is not None else {}
+                if per_layer:
+                    kw["node_add"] = self.net_act_emb[snap.act].unsqueeze(1)
+                if snap.mask is not None:
+                    kw["mask"] = snap.mask
                 h = self.dropout(layer(h, snap.edges, inputs[l], cell, self.fourier, extra,
                                        u_is_raw=p == 0, **kw))
+                if snap.res_src is not None and self.config.residual_messages:
+                    h = self._residual(h, h0, states, snap)
                 states.append(h)
             inputs = states
         return states
+
+    def _residual(self, h, h0, states, snap) -> torch.Tensor:
+        """``h_t += ResLin(S_s) · mask`` for the residual pairs ``s → t`` into this layer;
+        ``S_s``: the source's final state (after its own residual), read before any is added."""
+        every = torch.cat([h0.expand(h.shape[0], -1, -1), *states], dim=1)
+        term = self.res_lin(every[:, snap.res_src]) * snap.res_mask.unsqueeze(-1).to(h.dtype)
+        return h.index_add(1, snap.res_dst, term)
 
     def forward(self, weights: NetWeights) -> torch.Tensor:
         return self.node_states(weights)[-1].flatten(1)

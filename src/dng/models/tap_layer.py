@@ -33,7 +33,7 @@ PADS = ("zeros", "masked")
 
 class TapDNGLayer(nn.Module):
     """``forward(h_src (B, n_in, D), taps (B, n_out, n_in, T), u, cell, fourier, extra,
-    u_is_raw, node_add)`` → ``(B, n_out, D)``. ``u``: raw biases ``(B, n_out)`` (pass 0) or
+    u_is_raw, node_add, mask)`` → ``(B, n_out, D)``. ``u``: raw biases ``(B, n_out)`` (pass 0) or
     the previous pass's states; ``node_add (B, 1, 2F)``: added to ``γ(b)`` (the per-network
     activation embedding); ``extra (…, D)``: added to the cell input."""
 
@@ -67,16 +67,29 @@ class TapDNGLayer(nn.Module):
             e = torch.cat([e, pad], dim=3)
         return e
 
-    def message(self, h_src: torch.Tensor, taps: torch.Tensor, fourier) -> torch.Tensor:
-        B, n_out, n_in, _ = taps.shape
-        e = self.edge_heads(taps, fourier)
-        s = self.src_lin(h_src).view(B, 1, n_in, self.heads, self.att_dim)
-        q = (e * s).flatten(3)  # (B, n_out, n_in, H·A), head-major
+    def message(self, h_src: torch.Tensor, taps: torch.Tensor, fourier,
+                mask: torch.Tensor | None = None) -> torch.Tensor:
+        """``mask (B, T)``: per-network real taps (networks of different kernels in one
+        batch); a masked tap's product ``Ê ⊙ S`` is multiplied by 0 — the reference's order."""
+        B, n_out, n_in, T = taps.shape
+        if mask is None:
+            e = self.edge_heads(taps, fourier)
+            s = self.src_lin(h_src).view(B, 1, n_in, self.heads, self.att_dim)
+            q = e * s
+        else:
+            if T > self.heads:
+                raise ShapeError(f"an edge has {T} taps but the layer has {self.heads} heads")
+            e = fourier.project(taps, self.edge_lin.weight, self.edge_lin.bias)
+            s = self.src_lin(h_src).view(B, 1, n_in, self.heads, self.att_dim)
+            q = (e * s[:, :, :, :T]) * mask.to(e.dtype).view(B, 1, 1, T, 1)
+            if T < self.heads:  # heads beyond every network's taps: masked
+                q = torch.cat([q, q.new_zeros(*q.shape[:3], self.heads - T, q.shape[-1])], 3)
+        q = q.flatten(3)  # (B, n_out, n_in, H·A), head-major
         return self.map2(torch.relu(self.map1(q))).sum(2)
 
     def forward(self, h_src, taps, u, cell, fourier, extra=None, u_is_raw=True,
-                node_add=None):
-        m = self.message(h_src, taps, fourier)
+                node_add=None, mask=None):
+        m = self.message(h_src, taps, fourier, mask)
         if u_is_raw:
             u = fourier(u)
             if node_add is not None:
