@@ -146,3 +146,8 @@ def separable_zoo(tmp_path) -> Path:
 @pytest.fixture(scope="session")
 def park_fixtures(request) -> Path:
     return shared_fixture_dir(request, "official_dng_park", "gen_predictor_park.pt")
+
+
+@pytest.fixture(scope="session")
+def vit_fixtures(request) -> Path:
+    return shared_fixture_dir(request, "official_dng_vit", "vit_gen_predictor.pt")

@@ -151,3 +151,4 @@ from dng.compat.official_cnn import (cnn_inputs_to_weights, cnn_predictor_from_o
                                      predict_smallcnnzoo)
 from dng.compat.official_park import (park_net, park_predictor_from_official,  # noqa: E402,F401
                                       predict_park)
+from dng.compat.official_vit import predict_vit, vit_predictor_from_official  # noqa: E402,F401

@@ -95,13 +95,16 @@ class INR2JLSClassifier(nn.Module):
 
 
 class EncoderClassifier(nn.Module):
-    """DNG-Encoder → MLP head: ``Linear(n_L·D, h) → ReLU → Dropout → Linear(h, h) → ReLU →
+    """DNG-Encoder (or a given encoder module) → MLP head: ``Linear(n_L·D, h) → ReLU → Dropout → Linear(h, h) → ReLU →
     Dropout → Linear(h, classes)``. ``forward(weights) → (B, classes)``."""
 
     def __init__(self, layer_sizes, num_classes: int, encoder: EncoderConfig | None = None,
                  hidden: int = 128, dropout: float = 0.5, **encoder_overrides):
         super().__init__()
-        self.encoder = DNGEncoder(layer_sizes, encoder, **encoder_overrides)
+        # a built encoder (any module with ``out_dim``, e.g. the ViT encoder) or a DNGEncoder's
+        # architecture
+        self.encoder = layer_sizes if isinstance(layer_sizes, nn.Module) else \
+            DNGEncoder(layer_sizes, encoder, **encoder_overrides)
         self.head = mlp([self.encoder.out_dim, hidden, hidden, num_classes], dropout)
 
     def forward(self, weights: MLPWeights) -> torch.Tensor:
