@@ -121,7 +121,7 @@ def _task_pictures(task, zoo, test, pred, y, metrics, run) -> None:
         plot_confusion(confusion(pred, y, zoo.num_classes), zoo.classes, run / "confusion.png")
     elif task.name == "regress":
         groups = None
-        if test.weights.act is not None:
+        if getattr(test.weights, "act", None) is not None:
             from dng.arch import ACTIVATIONS
 
             groups = [ACTIVATIONS[int(a)] for a in test.weights.act[:, 0]]

@@ -17,6 +17,7 @@ owns qkv output rows ``h·dh…`` of each of the q, k and v chunks (:meth:`ViTSp
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import Sequence
 
@@ -51,10 +52,25 @@ class ViTSpec:
     @classmethod
     def from_dict(cls, d: dict) -> "ViTSpec":
         known = set(cls.__dataclass_fields__)
+        d = {k: v for k, v in d.items() if k != "family"}
         extra = sorted(set(d) - known)
         if extra:
             raise ShapeError(f"unknown ViT hyper-parameter(s) {extra} (known: {sorted(known)})")
         return cls(**{k: d[k] for k in d})
+
+    def to_dict(self) -> dict:
+        return {"family": "vit", **asdict(self)}
+
+    def describe(self) -> str:
+        return (f"SimpleViT(patch {self.patch_size}, dim {self.dim}, depth {self.depth}, "
+                f"heads {self.heads}×{self.dim_head}, mlp {self.mlp_dim}, "
+                f"{self.num_classes} classes)")
+
+    is_mlp = False  # (what callers ask of any architecture description)
+
+    @property
+    def num_parameters(self) -> int:
+        return sum(math.prod(s) for _, s in self.keys())
 
     @property
     def n0(self) -> int:

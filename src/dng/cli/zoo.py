@@ -25,6 +25,8 @@ def cmd_fit(args) -> None:
     dev = resolve_device(args.device)  # a bad --device fails before any output
     if args.kind == "cnn":
         return cmd_fit_cnn(args)
+    if args.kind == "vit":
+        return cmd_fit_vit(args)
     if args.chunk is None:  # the chunk does not change the zoo (format 2), only the speed
         args.chunk = 1024 if dev.type == "cuda" else 32
     images = limit_per_split(load_dataset(args.dataset, args.data_dir), args.limit)
@@ -60,7 +62,7 @@ def cmd_fit_cnn(args) -> None:
     images = load_dataset(name[:-3] if gs else name, args.data_dir)
     if gs:
         images = grayscale(images)
-    epochs = tuple(int(e) for e in args.epochs.split(","))
+    epochs = _epochs(args.epochs or "0,1,2,4")
     train_n = int((images.split != 2).sum()) if args.train_size is None else args.train_size
     spe = args.steps_per_epoch or max(1, train_n // args.batch_size)
     units = -(-args.count // args.unit)
@@ -84,6 +86,48 @@ def cmd_fit_cnn(args) -> None:
           f"{max(epochs)}: quantiles 0/10/25/50/75/90/100 % = "
           + " / ".join(f"{v:.3f}" for v in q.tolist()))
     print(f"next: dng train --zoo {args.out} --model dng-encoder --task regress --out runs/gen")
+
+
+def _epochs(text: str) -> tuple[int, ...]:
+    from dng.errors import ConfigError
+
+    try:
+        ep = tuple(int(e) for e in text.split(","))
+    except ValueError:
+        raise ConfigError(f"--epochs takes comma-separated integers, got {text!r}") from None
+    if not ep or min(ep) < 0:
+        raise ConfigError(f"--epochs must be non-negative, got {text!r}")
+    return ep
+
+
+def cmd_fit_vit(args) -> None:
+    import sys
+
+    import torch
+    from tqdm import tqdm
+
+    from dng.data import load_dataset
+    from dng.zoo.vitbuild import build_vit_zoo
+    from dng.zoo.vitfit import EPOCH_CHOICES
+
+    images = load_dataset(args.dataset, args.data_dir)
+    choices = _epochs(args.epochs) if args.epochs else EPOCH_CHOICES
+    bar = tqdm(desc=f"train {args.count} ViTs on {args.dataset}", unit="step", file=sys.stderr,
+               mininterval=0.5 if sys.stderr.isatty() else 30.0)
+    t0 = time.perf_counter()
+    try:
+        zoo = build_vit_zoo(images, args.out, args.count, epochs=choices, unit=args.unit,
+                            batch_size=args.batch_size, seed=args.seed,
+                            train_size=args.train_size, test_size=args.test_size,
+                            steps_per_epoch=args.steps_per_epoch, progress=bar.update)
+    finally:
+        bar.close()
+    acc = zoo.arrays().column("test_accuracy").double()
+    q = torch.quantile(acc, torch.tensor([0.0, 0.25, 0.5, 0.75, 1.0], dtype=torch.float64))
+    print(zoo.summary())
+    print(f"trained {args.count} ViTs in {time.perf_counter() - t0:.1f} s; test accuracy "
+          "quantiles 0/25/50/75/100 % = " + " / ".join(f"{v:.3f}" for v in q.tolist()))
+    print(f"next: dng train --zoo {args.out} --model dng-encoder --task regress --out runs/vit")
 
 
 def cmd_zoo_info(args) -> None:
@@ -181,17 +225,20 @@ def _step(v: str) -> str:
 
 
 def _fit_args(f) -> None:
-    f.add_argument("--kind", default="inr", choices=["inr", "cnn"],
+    f.add_argument("--kind", default="inr", choices=["inr", "cnn", "vit"],
                    help="inr: one SIREN per image (default); cnn: --count small CNNs trained "
-                        "on the dataset (the Small CNN Zoo's networks)")
+                        "on the dataset (the Small CNN Zoo's networks); vit: --count small "
+                        "vision transformers (the DNG paper's ViT zoo)")
     f.add_argument("--dataset", required=True, help="digits, mnist, fashion-mnist, cifar10, "
                    "cifar100, or folder:PATH (an image folder or tar); --kind cnn: also "
                    "cifar10-gs (grayscale)")
     f.add_argument("--count", type=POS_INT, default=1000, help="--kind cnn: networks")
-    f.add_argument("--epochs", default="0,1,2,4",
-                   help="--kind cnn: epochs whose checkpoints are kept (0: the initial weights)")
+    f.add_argument("--epochs", default=None,
+                   help="--kind cnn: epochs whose checkpoints are kept (0: the initial weights;"
+                        " default 0,1,2,4); --kind vit: the epochs each network draws from "
+                        "(default the paper's 0,1,2,3,5,10,13,18,23)")
     f.add_argument("--unit", type=POS_INT, default=64,
-                   help="--kind cnn: networks trained at once (one shard each)")
+                   help="--kind cnn/vit: networks trained at once (one shard each)")
     f.add_argument("--batch-size", type=POS_INT, default=32, help="--kind cnn: batch per network")
     f.add_argument("--train-size", type=POS_INT, help="--kind cnn: use the first N training "
                    "images")

@@ -12,6 +12,7 @@ from typing import Callable
 from torch import nn
 
 from dng.arch import Arch
+from dng.vit import ViTSpec
 from dng.errors import ConfigError, ShapeError
 from dng.models.baselines import MLPClassifier, MLPImageDecoder, NGGNNLite
 from dng.models.ng_gnn import NGGNN
@@ -42,6 +43,13 @@ def _dng_encoder(mlp_shape, num_classes, dropout: float = 0.5, encoder_dropout: 
                  **config) -> nn.Module:
     """Encoder-only classifier: ``dropout`` in the MLP head, ``encoder_dropout`` after each
     encoder layer (the encoder's own ``dropout`` field)."""
+    if isinstance(mlp_shape, ViTSpec):  # transformers: the ViT encoder
+        from dng.models.vit_encoder import ViTEncoder, ViTEncoderConfig
+
+        vit = {k: config[k] for k in ("emb_dim", "fourier_dim", "fourier_scale", "cell")
+               if k in config}
+        return EncoderClassifier(ViTEncoder(mlp_shape, ViTEncoderConfig(**vit)), num_classes,
+                                 hidden=config.get("hidden", 128), dropout=dropout)
     if isinstance(mlp_shape, Arch) and not mlp_shape.is_mlp:  # kernels: taps as heads
         config = {"message": "heads", "network_activation_embedding": True, **config}
     enc, rest = _split_encoder({"emb_dim": 128, **config, "dropout": encoder_dropout})
@@ -109,7 +117,7 @@ class ModelEntry:
     ``views``, ``omega``, ``probe_omega``, ``num_classes`` — the task's output size —,
     ``backbone``); ``tasks``: the tasks it serves, the first its default; ``role``: which
     preset values apply (``stage1``, ``stage2``, ``classifier``); ``archs``: the architectures it
-    reads (``mlp``, ``cnn``); ``extra``: the module of its optional dependency."""
+    reads (``mlp``, ``cnn``, ``vit``); ``extra``: the module of its optional dependency."""
 
     build: Callable[..., nn.Module]
     fields: tuple[str, ...]
@@ -135,7 +143,8 @@ MODELS: dict[str, ModelEntry] = {
                                      help="INR2JLS stage 2 on a trained stage-1 run (--from)"),
     "dng-encoder": ModelEntry(_dng_encoder, (*ENCODER_FIELDS, *CNN_ENCODER_FIELDS, "hidden",
                                              "dropout", "encoder_dropout"),
-                              ("classify", "regress"), "classifier", _CLS, ("mlp", "cnn"),
+                              ("classify", "regress"), "classifier", _CLS,
+                              ("mlp", "cnn", "vit"),
                               help="DNG-Encoder + MLP head (classes, or one regression output)"),
     "ng-gnn": ModelEntry(lambda s, num_classes, **c: NGGNN(s, num_classes, **c),
                          ("hidden", "fourier_dim", "fourier_scale", "dropout", *PROBE_FIELDS),
@@ -162,7 +171,7 @@ MODELS: dict[str, ModelEntry] = {
                             ("hidden",), ("edit", "reconstruct"), "stage1", ("image_shape",),
                             ("mlp", "cnn"), help="floor: MLP from flat weights to the image"),
     "statnn": ModelEntry(lambda s, num_classes, **c: _statnn(s, num_classes, **c), ("seed",),
-                         ("regress",), "classifier", ("num_classes",), ("mlp", "cnn"),
+                         ("regress",), "classifier", ("num_classes",), ("mlp", "cnn", "vit"),
                          extra="sklearn",
                          help="StatNN: layer statistics → gradient-boosted regressor"),
 }
@@ -202,7 +211,11 @@ def create(name: str, arch, **config) -> nn.Module:
     if name in BUILDERS:
         return BUILDERS[name](arch if isinstance(arch, Arch) else tuple(arch), **config)
     e = entry(name)
-    if isinstance(arch, Arch):
+    if isinstance(arch, ViTSpec):
+        if "vit" not in e.archs:
+            raise ConfigError(f"model {name!r} reads {' and '.join(e.archs)} weights only; "
+                              f"these networks are {arch.describe()}")
+    elif isinstance(arch, Arch):
         kind = "mlp" if arch.is_mlp else "cnn"
         if kind not in e.archs:
             raise ConfigError(f"model {name!r} reads {' and '.join(e.archs)} weights only; "

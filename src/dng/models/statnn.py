@@ -1,8 +1,8 @@
 r"""StatNN (Unterthiner et al. 2020): per-layer statistics of a network's weights into a
 gradient-boosted regressor.
 
-Features of each layer's kernel and bias: mean, variance and the 0/25/50/75/100 % quantiles
-(7 each, so 14 per layer: ``(B, 14·L)``); the regressor is scikit-learn's
+Features of each layer's kernel and bias (a ViT: of every state_dict entry): mean, variance and
+the 0/25/50/75/100 % quantiles (7 each, so 14 per layer: ``(B, 14·L)``); the regressor is scikit-learn's
 ``HistGradientBoostingRegressor`` (fixed seed: the same fit every time). Not a network: the
 trainer fits it once (:meth:`fit`) instead of stepping an optimizer; a run keeps no learned
 weights on disk (nothing to unpickle) — loading a run fits it again on the zoo's train split,
@@ -22,17 +22,24 @@ from dng.weights import NetWeights
 QUANTILES = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 
-def layer_statistics(weights: NetWeights) -> torch.Tensor:
-    """``(B, 14·L)``: mean, variance, quantiles of each layer's weights, then its biases."""
+def parameter_tensors(weights) -> list[torch.Tensor]:
+    """Each layer's weights, then its biases (:class:`NetWeights`), or every state_dict entry
+    in order (:class:`~dng.vit.ViTWeights`): ``(B, …)`` each."""
+    if isinstance(weights, NetWeights):
+        return [t for w, b in zip(weights.weights, weights.biases) for t in (w, b)
+                if t is not None]
+    return list(weights.params.values())
+
+
+def layer_statistics(weights) -> torch.Tensor:
+    """``(B, 7·T)``: mean, variance, quantiles of each parameter tensor (a layer's weights,
+    then its biases: ``14·L`` for ``L`` biased layers)."""
     feats = []
     q = torch.tensor(QUANTILES, dtype=torch.float64)
-    for w, b in zip(weights.weights, weights.biases):
-        for t in (w, b):
-            if t is None:
-                continue
-            x = t.flatten(1).double()
-            feats += [x.mean(1, keepdim=True), x.var(1, keepdim=True, unbiased=False),
-                      torch.quantile(x, q, dim=1).T]
+    for t in parameter_tensors(weights):
+        x = t.flatten(1).double()
+        feats += [x.mean(1, keepdim=True), x.var(1, keepdim=True, unbiased=False),
+                  torch.quantile(x, q, dim=1).T]
     return torch.cat(feats, dim=1)
 
 
@@ -49,13 +56,15 @@ class StatNN(nn.Module):
 
             raise ConfigError("statnn is a regressor (task regress)")
         self.max_iter, self.learning_rate, self.seed = max_iter, learning_rate, seed
-        self.layer_sizes = tuple(getattr(layer_sizes, "sizes", layer_sizes))
+        self.layer_sizes = layer_sizes if hasattr(layer_sizes, "keys") else \
+            tuple(getattr(layer_sizes, "sizes", layer_sizes))  # a ViTSpec, or node counts
         self.regressor = None
 
-    def _check(self, weights: NetWeights) -> None:
+    def _check(self, weights) -> None:
         from dng.errors import ShapeError
 
-        if weights.layer_sizes != self.layer_sizes:
+        got = getattr(weights, "spec", None) or weights.layer_sizes
+        if got != self.layer_sizes:
             raise ShapeError(f"StatNN built for networks {self.layer_sizes}, got "
                              f"{weights.layer_sizes}")
 

@@ -124,36 +124,47 @@ def build_cnn_zoo(images: ImageSet, out: str | Path, count: int,
     targets = ["test_accuracy", "test_loss", "train_loss", "epoch", "net_id", "lr", "l2",
                "dropout", "train_fraction", "init_std", "init", "optimizer"]
     identity = manifest(arch, targets, dataset, recipe, seed, count * len(epochs), n_units)
+    split_of = network_splits(count, seed)
+    x = normalize_images(tr_x).float()
+    tx = normalize_images(te_x).float()
+
+    def unit_rows(u: int):
+        ids = torch.arange(u * unit, min(count, (u + 1) * unit))
+        hyp = draw_hypers(ids, seed)
+        order = torch.argsort(hyp.act, stable=True)  # one activation per slice: faster
+        ids, hyp = ids[order], hyp.select(order)
+        w0 = init_cnns(arch, hyp, ids, seed)
+        gen = torch.Generator().manual_seed(seed * 1_000_003 + u)
+        rows, metas = [], []
+        for cp in train_cnns(arch, w0, hyp, x, tr_y, tx, te_y, list(epochs), spe,
+                             batch_size, gen, progress):
+            cols = {"test_accuracy": cp.test_accuracy, "test_loss": cp.test_loss,
+                    "train_loss": cp.train_loss,
+                    "epoch": torch.full((len(ids),), float(cp.epoch)),
+                    "net_id": ids.double(), **hyp.columns()}
+            rows.append(cp.weights)
+            metas.append(shard_tensors(cp.weights, split_of[ids], cols))
+        return NetWeights.cat(rows), {k: torch.cat([mm[k] for mm in metas]) for k in metas[0]}
+
+    return build_units(out, identity, n_units, unit_rows)
+
+
+def build_units(out: Path, identity: dict, n_units: int, unit_rows) -> Zoo:
+    """Write a format-3 zoo unit by unit (``unit_rows(u) → (weights, meta tensors)``, one
+    shard each), resumably: units already on disk are skipped; a lock keeps one writer; a
+    failed start leaves nothing behind. Statistics of ``test_accuracy`` and ``epoch`` at
+    the end."""
     fresh = not out.exists()
     try:
         with DirLock(out, "dng zoo fit"):
             m = _open(out, identity)
             done = {s["file"] for s in m["shards"] if (out / s["file"]).is_file()}
             m["shards"] = [s for s in m["shards"] if s["file"] in done]
-            split_of = network_splits(count, seed)
-            x = normalize_images(tr_x).float()
-            tx = normalize_images(te_x).float()
             t0 = time.perf_counter()
             for u in range(n_units):
                 if f"shards/shard-{u:05d}.safetensors" in done:
                     continue
-                ids = torch.arange(u * unit, min(count, (u + 1) * unit))
-                hyp = draw_hypers(ids, seed)
-                order = torch.argsort(hyp.act, stable=True)  # one activation per slice: faster
-                ids, hyp = ids[order], hyp.select(order)
-                w0 = init_cnns(arch, hyp, ids, seed)
-                gen = torch.Generator().manual_seed(seed * 1_000_003 + u)
-                rows, metas = [], []
-                for cp in train_cnns(arch, w0, hyp, x, tr_y, tx, te_y, list(epochs), spe,
-                                     batch_size, gen, progress):
-                    cols = {"test_accuracy": cp.test_accuracy, "test_loss": cp.test_loss,
-                            "train_loss": cp.train_loss,
-                            "epoch": torch.full((len(ids),), float(cp.epoch)),
-                            "net_id": ids.double(), **hyp.columns()}
-                    rows.append(cp.weights)
-                    metas.append(shard_tensors(cp.weights, split_of[ids], cols))
-                weights = NetWeights.cat(rows)
-                meta = {k: torch.cat([mm[k] for mm in metas]) for k in metas[0]}
+                weights, meta = unit_rows(u)
                 m["shards"].append(write_shard(out, u, weights, meta))
                 m["fit_seconds"] = m.get("fit_seconds", 0.0) + time.perf_counter() - t0
                 t0 = time.perf_counter()

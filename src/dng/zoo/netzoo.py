@@ -33,6 +33,7 @@ from dng.arch import Arch
 from dng.data.datasets import SPLIT_NAMES
 from dng.errors import ZooError
 from dng.io import atomic_write_json
+from dng.vit import ViTSpec, ViTWeights
 from dng.weights import NetWeights
 from dng.zoo.arrays import ZooArrays
 from dng.zoo.shards import write_shard
@@ -48,9 +49,11 @@ def manifest(arch: Arch, targets: list[str], dataset: dict, recipe: dict, seed: 
             "images": None, "stats": {}}
 
 
-def shard_tensors(weights: NetWeights, split: torch.Tensor, columns: dict[str, torch.Tensor],
+def shard_tensors(weights, split: torch.Tensor, columns: dict[str, torch.Tensor],
                   label: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
-    meta = {"act": weights.act_ids().contiguous(), "split": split.to(torch.int8)}
+    meta = {"split": split.to(torch.int8)}
+    if isinstance(weights, NetWeights):
+        meta["act"] = weights.act_ids().contiguous()
     if label is not None:
         meta["label"] = label.to(torch.int64)
     meta.update({f"t.{k}": v.to(torch.float64) for k, v in columns.items()})
@@ -103,11 +106,14 @@ def read_arrays(zoo) -> ZooArrays:
     """All networks of a format-3 zoo in memory (a :class:`~dng.zoo.store.Zoo` calls this)."""
     m = zoo.manifest
     arch = zoo.arch
-    L = len(arch.layers)
     targets = list(m.get("targets", []))
-    keys = [f"w{l}" for l in range(L)] + [f"b{l}" for l, layer in enumerate(arch.layers)
-                                          if layer.bias] + ["act", "split"] + \
-        [f"t.{k}" for k in targets]
+    if isinstance(arch, ViTSpec):
+        wkeys = [f"p.{k}" for k, _ in arch.keys()]
+    else:
+        L = len(arch.layers)
+        wkeys = [f"w{l}" for l in range(L)] + [f"b{l}" for l, layer in enumerate(arch.layers)
+                                               if layer.bias] + ["act"]
+    keys = wkeys + ["split"] + [f"t.{k}" for k in targets]
     parts: dict[str, list[torch.Tensor]] = {}
     for s in m["shards"]:
         t = zoo._read(s)
@@ -121,8 +127,11 @@ def read_arrays(zoo) -> ZooArrays:
             parts.setdefault(k, []).append(t[k])
     cat = {k: torch.cat(v) for k, v in parts.items()}
     try:
-        weights = NetWeights([cat[f"w{l}"] for l in range(L)],
-                             [cat.get(f"b{l}") for l in range(L)], arch, cat["act"])
+        if isinstance(arch, ViTSpec):
+            weights = ViTWeights(arch, {k: cat[f"p.{k}"] for k, _ in arch.keys()})
+        else:
+            weights = NetWeights([cat[f"w{l}"] for l in range(L)],
+                                 [cat.get(f"b{l}") for l in range(L)], arch, cat["act"])
     except Exception as e:  # noqa: BLE001 - one line naming the zoo
         raise ZooError(f"{zoo.path}: shards disagree with the architecture ({e})") from None
     M = len(weights)

@@ -52,11 +52,20 @@ def write_images(path: Path, images: ImageSet) -> dict:
             "bytes": (path / "images.safetensors").stat().st_size}
 
 
-def write_shard(path: Path, index: int, weights: NetWeights, meta: dict[str, torch.Tensor]) -> dict:
+def weight_tensors(weights) -> dict[str, torch.Tensor]:
+    """A weights batch as named tensors (rows first): ``w{l}``/``b{l}`` for
+    :class:`NetWeights`, ``p.KEY`` (state_dict keys) for :class:`~dng.vit.ViTWeights`."""
+    if isinstance(weights, NetWeights):
+        tensors = {f"w{l}": w for l, w in enumerate(weights.weights)}
+        tensors.update({f"b{l}": b for l, b in enumerate(weights.biases) if b is not None})
+        return tensors
+    return {f"p.{k}": t for k, t in weights.params.items()}
+
+
+def write_shard(path: Path, index: int, weights, meta: dict[str, torch.Tensor]) -> dict:
     (path / "shards").mkdir(exist_ok=True)
     name = f"shards/shard-{index:05d}.safetensors"
-    tensors = {f"w{l}": w for l, w in enumerate(weights.weights)}
-    tensors.update({f"b{l}": b for l, b in enumerate(weights.biases) if b is not None})
+    tensors = weight_tensors(weights)
     tensors.update(meta)
     digest = save_tensors_atomic(path / name, tensors)
     return {"file": name, "count": len(weights), "sha256": digest,

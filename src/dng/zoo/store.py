@@ -86,7 +86,7 @@ class Zoo:
             listed = sum(int(s["count"]) for s in m["shards"])
             [str(s["file"]) for s in self._entries()]  # each entry names a file
             if "arch" in m:
-                Arch.from_dict(m["arch"])
+                self.arch  # noqa: B018 - validates the description (ZooError if bad)
         except (TypeError, KeyError, ValueError, AttributeError, ShapeError) as e:
             raise ZooError(f"{mpath}: malformed manifest ({type(e).__name__}: {e})") from None
         if listed != m["num_inrs"]:
@@ -145,7 +145,15 @@ class Zoo:
         """The networks' architecture (format 3: the manifest's ``arch``; SIREN zoos: their
         MLP)."""
         if "arch" in self.manifest:
-            return Arch.from_dict(self.manifest["arch"])
+            d = self.manifest["arch"]
+            if isinstance(d, dict) and d.get("family") == "vit":
+                from dng.vit import ViTSpec
+                try:
+                    return ViTSpec.from_dict(d)
+                except (ShapeError, TypeError) as e:
+                    raise ZooError(f"{self.path}: bad ViT description in zoo.json ({e})"
+                                   ) from None
+            return Arch.from_dict(d)
         s = self.spec
         return Arch.mlp(s.layer_sizes, s.activations, s.omegas)
 
