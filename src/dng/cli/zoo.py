@@ -27,6 +27,8 @@ def cmd_fit(args) -> None:
         return cmd_fit_cnn(args)
     if args.kind == "vit":
         return cmd_fit_vit(args)
+    if args.kind == "park":
+        return cmd_fit_park(args)
     if args.chunk is None:  # the chunk does not change the zoo (format 2), only the speed
         args.chunk = 1024 if dev.type == "cuda" else 32
     images = limit_per_split(load_dataset(args.dataset, args.data_dir), args.limit)
@@ -130,6 +132,30 @@ def cmd_fit_vit(args) -> None:
     print(f"next: dng train --zoo {args.out} --model dng-encoder --task regress --out runs/vit")
 
 
+def cmd_fit_park(args) -> None:
+    import sys
+
+    from tqdm import tqdm
+
+    from dng.data import load_dataset
+    from dng.zoo.parkbuild import build_park_zoo
+
+    images = load_dataset(args.dataset, args.data_dir)
+    epochs = _epochs(args.epochs or "0,1,2,4")
+    bar = tqdm(desc=f"train {args.count} mixed CNNs on {args.dataset}", unit="step",
+               file=sys.stderr, mininterval=0.5 if sys.stderr.isatty() else 30.0)
+    t0 = time.perf_counter()
+    try:
+        zoo = build_park_zoo(images, args.out, args.count, epochs, args.unit, args.batch_size,
+                             args.seed, args.train_size, args.test_size, args.steps_per_epoch,
+                             progress=bar.update)
+    finally:
+        bar.close()
+    print(zoo.summary())
+    print(f"trained {args.count} heterogeneous CNNs in {time.perf_counter() - t0:.1f} s")
+    print(f"next: dng train --zoo {args.out} --model dng-encoder --task regress --out runs/park")
+
+
 def cmd_zoo_info(args) -> None:
     from dng.zoo import Zoo
 
@@ -195,6 +221,17 @@ def cmd_import_zoo(args) -> None:
               f"--out runs/gen")
         return
 
+    if args.format == "park":
+        from dng.zoo.parkzoo import import_park
+
+        if len(args.sources) != 1:
+            raise ConfigError("--format park takes one folder (the splits file and checkpoints)")
+        zoo = import_park(args.sources[0], args.out, args.splits, args.follow_symlinks)
+        print(zoo.summary())
+        print(f"next: dng train --zoo {args.out} --model dng-encoder --task regress "
+              f"--out runs/park")
+        return
+
     images = None
     if args.images:
         from dng.data import load_dataset
@@ -225,10 +262,11 @@ def _step(v: str) -> str:
 
 
 def _fit_args(f) -> None:
-    f.add_argument("--kind", default="inr", choices=["inr", "cnn", "vit"],
+    f.add_argument("--kind", default="inr", choices=["inr", "cnn", "vit", "park"],
                    help="inr: one SIREN per image (default); cnn: --count small CNNs trained "
                         "on the dataset (the Small CNN Zoo's networks); vit: --count small "
-                        "vision transformers (the DNG paper's ViT zoo)")
+                        "vision transformers (the DNG paper's ViT zoo); park: heterogeneous CNNs with residuals "
+                        "(the CNN Wild Park generator)")
     f.add_argument("--dataset", required=True, help="digits, mnist, fashion-mnist, cifar10, "
                    "cifar100, or folder:PATH (an image folder or tar); --kind cnn: also "
                    "cifar10-gs (grayscale)")
@@ -305,12 +343,18 @@ def _import_args(i) -> None:
     i.add_argument("--omega", type=POS_FLOAT, default=None,
                    help="sine frequency ω0 when the files do not say")
     i.add_argument("--format", default="auto",
-                   choices=["auto", "nfn", "dwsnets", "state-dicts", "smallcnnzoo"],
+                   choices=["auto", "nfn", "dwsnets", "state-dicts", "smallcnnzoo", "park"],
                    help="zoo layout (auto: from the directory structure; smallcnnzoo: the Small "
-                        "CNN Zoo's weights.npy + layout.csv + metrics.csv.gz)")
+                        "CNN Zoo's weights.npy + layout.csv + metrics.csv.gz; park: the CNN Wild "
+                        "Park release, a splits JSON + checkpoint_*/checkpoint.pt)")
     i.add_argument("--step", default="86", type=_step,
                    help="smallcnnzoo: the checkpoint step to import (default 86, the field's "
                         "choice), or 'all'")
+    i.add_argument("--splits", default="splits.json",
+                   help="park: the splits file inside the folder (train/val/test path and "
+                        "score lists)")
+    i.add_argument("--follow-symlinks", action="store_true",
+                   help="park: allow listed checkpoints that lie outside the folder")
     i.add_argument("--split-file", help="smallcnnzoo: the published split (one row index per "
                    "line); default: the same rule on the file order")
     i.add_argument("--stride", type=POS_INT, default=2,

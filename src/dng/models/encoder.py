@@ -54,6 +54,7 @@ from dng.models.dng_layer import DNGLayer
 from dng.models.layers import CELLS, FourierFeatures
 from dng.models.probes import ProbeFeatures
 from dng.models.tap_layer import TapDNGLayer
+from dng.mixed import MixedNets
 from dng.packed import PackedNets
 from dng.weights import ACTIVATIONS, NetWeights
 
@@ -270,5 +271,9 @@ class DNGEncoder(nn.Module):
         term = self.res_lin(every[:, snap.res_src]) * snap.res_mask.unsqueeze(-1).to(h.dtype)
         return h.index_add(1, snap.res_dst, term)
 
-    def forward(self, weights: NetWeights) -> torch.Tensor:
+    def forward(self, weights: NetWeights | PackedNets | MixedNets) -> torch.Tensor:
+        if isinstance(weights, MixedNets):  # one pass per set of equal node counts
+            rows, outs = zip(*[(r, self.node_states(p)[-1].flatten(1))
+                               for r, p in weights.buckets()])
+            return torch.cat(outs)[torch.argsort(torch.cat(rows))]
         return self.node_states(weights)[-1].flatten(1)

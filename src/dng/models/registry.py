@@ -11,7 +11,8 @@ from typing import Callable
 
 from torch import nn
 
-from dng.arch import Arch
+from dng.arch import Arch, Layer
+from dng.mixed import MixedArch
 from dng.vit import ViTSpec
 from dng.errors import ConfigError, ShapeError
 from dng.models.baselines import MLPClassifier, MLPImageDecoder, NGGNNLite
@@ -50,7 +51,12 @@ def _dng_encoder(mlp_shape, num_classes, dropout: float = 0.5, encoder_dropout: 
                if k in config}
         return EncoderClassifier(ViTEncoder(mlp_shape, ViTEncoderConfig(**vit)), num_classes,
                                  hidden=config.get("hidden", 128), dropout=dropout)
-    if isinstance(mlp_shape, Arch) and not mlp_shape.is_mlp:  # kernels: taps as heads
+    if isinstance(mlp_shape, MixedArch):  # any depth, kernel, activation, residuals
+        config = {"message": "heads", "heads": mlp_shape.max_taps, "pad_taps": "masked",
+                  "layer_activation_embedding": True, "shared_layers": True,
+                  "residual_messages": True, **config}
+        mlp_shape = Arch((Layer(mlp_shape.n_in, mlp_shape.n_out),), "any depth")
+    elif isinstance(mlp_shape, Arch) and not mlp_shape.is_mlp:  # kernels: taps as heads
         config = {"message": "heads", "network_activation_embedding": True, **config}
     enc, rest = _split_encoder({"emb_dim": 128, **config, "dropout": encoder_dropout})
     return EncoderClassifier(mlp_shape, num_classes, enc, dropout=dropout, **rest)
@@ -117,7 +123,7 @@ class ModelEntry:
     ``views``, ``omega``, ``probe_omega``, ``num_classes`` — the task's output size —,
     ``backbone``); ``tasks``: the tasks it serves, the first its default; ``role``: which
     preset values apply (``stage1``, ``stage2``, ``classifier``); ``archs``: the architectures it
-    reads (``mlp``, ``cnn``, ``vit``); ``extra``: the module of its optional dependency."""
+    reads (``mlp``, ``cnn``, ``vit``, ``mixed``); ``extra``: the module of its optional dependency."""
 
     build: Callable[..., nn.Module]
     fields: tuple[str, ...]
@@ -144,7 +150,7 @@ MODELS: dict[str, ModelEntry] = {
     "dng-encoder": ModelEntry(_dng_encoder, (*ENCODER_FIELDS, *CNN_ENCODER_FIELDS, "hidden",
                                              "dropout", "encoder_dropout"),
                               ("classify", "regress"), "classifier", _CLS,
-                              ("mlp", "cnn", "vit"),
+                              ("mlp", "cnn", "vit", "mixed"),
                               help="DNG-Encoder + MLP head (classes, or one regression output)"),
     "ng-gnn": ModelEntry(lambda s, num_classes, **c: NGGNN(s, num_classes, **c),
                          ("hidden", "fourier_dim", "fourier_scale", "dropout", *PROBE_FIELDS),
@@ -171,7 +177,8 @@ MODELS: dict[str, ModelEntry] = {
                             ("hidden",), ("edit", "reconstruct"), "stage1", ("image_shape",),
                             ("mlp", "cnn"), help="floor: MLP from flat weights to the image"),
     "statnn": ModelEntry(lambda s, num_classes, **c: _statnn(s, num_classes, **c), ("seed",),
-                         ("regress",), "classifier", ("num_classes",), ("mlp", "cnn", "vit"),
+                         ("regress",), "classifier", ("num_classes",),
+                         ("mlp", "cnn", "vit", "mixed"),
                          extra="sklearn",
                          help="StatNN: layer statistics → gradient-boosted regressor"),
 }
@@ -211,8 +218,8 @@ def create(name: str, arch, **config) -> nn.Module:
     if name in BUILDERS:
         return BUILDERS[name](arch if isinstance(arch, Arch) else tuple(arch), **config)
     e = entry(name)
-    if isinstance(arch, ViTSpec):
-        if "vit" not in e.archs:
+    if isinstance(arch, (ViTSpec, MixedArch)):
+        if ("vit" if isinstance(arch, ViTSpec) else "mixed") not in e.archs:
             raise ConfigError(f"model {name!r} reads {' and '.join(e.archs)} weights only; "
                               f"these networks are {arch.describe()}")
     elif isinstance(arch, Arch):

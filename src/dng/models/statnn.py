@@ -31,9 +31,28 @@ def parameter_tensors(weights) -> list[torch.Tensor]:
     return list(weights.params.values())
 
 
+def mixed_statistics(weights) -> torch.Tensor:
+    """Networks of different depths (:class:`~dng.mixed.MixedNets`): each network's layer
+    features aligned from the first layer, its last layer's in the last slot, NaN where a
+    network has no such layer (the regressor reads NaN as missing)."""
+    L = max(len(a.layers) for a in weights.arch.archs)
+    out = torch.full((len(weights), 14 * L), float("nan"), dtype=torch.float64)
+    for k, g in enumerate(weights.groups):
+        if g is None:
+            continue
+        f = layer_statistics(g)
+        n = f.shape[1] - 14  # all but the last layer's 14
+        rows = (weights.arch_id == k).nonzero().flatten()
+        out[rows[weights.pos[rows].argsort()], :n] = f[:, :n]
+        out[rows[weights.pos[rows].argsort()], -14:] = f[:, n:]
+    return out
+
+
 def layer_statistics(weights) -> torch.Tensor:
     """``(B, 7·T)``: mean, variance, quantiles of each parameter tensor (a layer's weights,
     then its biases: ``14·L`` for ``L`` biased layers)."""
+    if hasattr(weights, "groups"):
+        return mixed_statistics(weights)
     feats = []
     q = torch.tensor(QUANTILES, dtype=torch.float64)
     for t in parameter_tensors(weights):
@@ -56,13 +75,16 @@ class StatNN(nn.Module):
 
             raise ConfigError("statnn is a regressor (task regress)")
         self.max_iter, self.learning_rate, self.seed = max_iter, learning_rate, seed
-        self.layer_sizes = layer_sizes if hasattr(layer_sizes, "keys") else \
+        self.layer_sizes = layer_sizes if hasattr(layer_sizes, "keys") or \
+            hasattr(layer_sizes, "archs") else \
             tuple(getattr(layer_sizes, "sizes", layer_sizes))  # a ViTSpec, or node counts
         self.regressor = None
 
     def _check(self, weights) -> None:
         from dng.errors import ShapeError
 
+        if hasattr(weights, "groups"):
+            return  # mixed zoos: features padded to the deepest network
         got = getattr(weights, "spec", None) or weights.layer_sizes
         if got != self.layer_sizes:
             raise ShapeError(f"StatNN built for networks {self.layer_sizes}, got "

@@ -31,7 +31,8 @@ import torch
 
 from dng.arch import Arch
 from dng.data.datasets import SPLIT_NAMES
-from dng.errors import ZooError
+from dng.errors import ShapeError, ZooError
+from dng.mixed import MixedArch, MixedNets
 from dng.io import atomic_write_json
 from dng.vit import ViTSpec, ViTWeights
 from dng.weights import NetWeights
@@ -107,6 +108,8 @@ def read_arrays(zoo) -> ZooArrays:
     m = zoo.manifest
     arch = zoo.arch
     targets = list(m.get("targets", []))
+    if isinstance(arch, MixedArch):
+        return _read_mixed(zoo, arch, targets)
     if isinstance(arch, ViTSpec):
         wkeys = [f"p.{k}" for k, _ in arch.keys()]
     else:
@@ -134,6 +137,47 @@ def read_arrays(zoo) -> ZooArrays:
                                  [cat.get(f"b{l}") for l in range(L)], arch, cat["act"])
     except Exception as e:  # noqa: BLE001 - one line naming the zoo
         raise ZooError(f"{zoo.path}: shards disagree with the architecture ({e})") from None
+    return _arrays(zoo, weights, cat, targets)
+
+
+def _read_mixed(zoo, arch: MixedArch, targets: list[str]) -> ZooArrays:
+    """Shards of a mixed zoo: ``arch_id`` and, per architecture ``k`` present, ``a{k}.w{l}``,
+    ``a{k}.b{l}``, ``a{k}.act`` (its rows in shard order)."""
+    ids, cols, groups = [], {}, {}
+    for s in zoo.manifest["shards"]:
+        t = zoo._read(s)
+        need = ["arch_id", "split"] + [f"t.{k}" for k in targets]
+        missing = [k for k in need if k not in t]
+        if missing:
+            raise ZooError(f"{zoo.file(s['file'])}: shard lacks {', '.join(missing)}")
+        a = t["arch_id"].long()
+        if len(a) != s["count"] or (len(a) and (int(a.min()) < 0 or
+                                                int(a.max()) >= len(arch.archs))):
+            raise ZooError(f"{zoo.file(s['file'])}: arch_id rows or values do not fit the "
+                           "manifest")
+        ids.append(a)
+        for k in need[1:] + (["label"] if "label" in t else []):
+            cols.setdefault(k, []).append(t[k])
+        for k in a.unique().tolist():
+            A = arch.archs[k]
+            try:
+                w = NetWeights([t[f"a{k}.w{l}"] for l in range(len(A.layers))],
+                               [t.get(f"a{k}.b{l}") for l in range(len(A.layers))], A,
+                               t[f"a{k}.act"])
+            except (KeyError, ShapeError) as e:
+                raise ZooError(f"{zoo.file(s['file'])}: architecture {k}'s tensors do not fit "
+                               f"({e})") from None
+            groups.setdefault(k, []).append(w)
+    cat = {k: torch.cat(v) for k, v in cols.items()}
+    try:
+        weights = MixedNets(arch, torch.cat(ids), [NetWeights.cat(groups[k]) if k in groups
+                                                   else None for k in range(len(arch.archs))])
+    except ShapeError as e:
+        raise ZooError(f"{zoo.path}: shards disagree with the architectures ({e})") from None
+    return _arrays(zoo, weights, cat, targets)
+
+
+def _arrays(zoo, weights, cat: dict, targets: list[str]) -> ZooArrays:
     M = len(weights)
     label = cat.get("label", torch.zeros(M, dtype=torch.int64))
     k = zoo.num_classes

@@ -59,6 +59,13 @@ def weight_tensors(weights) -> dict[str, torch.Tensor]:
         tensors = {f"w{l}": w for l, w in enumerate(weights.weights)}
         tensors.update({f"b{l}": b for l, b in enumerate(weights.biases) if b is not None})
         return tensors
+    if hasattr(weights, "groups"):  # MixedNets: arch_id, then a{k}.* per architecture present
+        tensors = {"arch_id": weights.arch_id}
+        for k, g in enumerate(weights.groups):
+            if g is not None:
+                tensors.update({f"a{k}.{n}": t for n, t in weight_tensors(g).items()})
+                tensors[f"a{k}.act"] = g.act_ids().contiguous()
+        return tensors
     return {f"p.{k}": t for k, t in weights.params.items()}
 
 

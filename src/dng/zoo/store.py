@@ -146,6 +146,12 @@ class Zoo:
         MLP)."""
         if "arch" in self.manifest:
             d = self.manifest["arch"]
+            if isinstance(d, dict) and d.get("family") == "mixed":
+                from dng.mixed import MixedArch
+                try:
+                    return MixedArch.from_dict(d)
+                except ShapeError as e:
+                    raise ZooError(f"{self.path}: bad architectures in zoo.json ({e})") from None
             if isinstance(d, dict) and d.get("family") == "vit":
                 from dng.vit import ViTSpec
                 try:
