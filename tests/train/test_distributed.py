@@ -51,8 +51,10 @@ def test_two_gloo_processes_equal_one(zoo_dir, tmp_path):
     for k in a["model"]:
         torch.testing.assert_close(a["model"][k], b["model"][k], atol=1e-5, rtol=1e-4)
     assert json.loads((two / "train.json").read_text())["processes"] == 2
-    rows = (two / "metrics.csv").read_text().strip().splitlines()
-    assert len(rows) == 3  # header + 2 evaluations, written once (rank 0 alone)
+    rows = [r.split(",") for r in (two / "metrics.csv").read_text().strip().splitlines()[1:]]
+    steps = [int(r[0]) for r in rows]
+    assert steps == sorted(set(steps)) == list(range(1, 7))  # every row once (rank 0 alone)
+    assert sum(r[3] != "nan" for r in rows) == 2  # 2 evaluations, training loss between
     assert not list(two.glob(".*tmp*"))
 
 

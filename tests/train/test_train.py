@@ -220,3 +220,24 @@ def test_validation_builds_no_autograd_graph(zoo_dir, model):
         m = evaluate(net, c, zoo.load("val", max_copy=0))
     assert seen and not any(seen)
     assert ("accuracy" in m) != ("psnr" in m)
+
+
+def test_short_runs_log_enough_rows_and_resume_without_duplicates(zoo_dir, tmp_path):
+    """A run logs ≥ ~20 metrics rows (training loss between validations); a resumed run drops
+    the killed run's rows after its checkpoint, so no step appears twice."""
+    import csv
+
+    from dng.train.loggers import RunLogger
+
+    cfg = TrainConfig(model="dng-encoder", steps=50, eval_every=25, batch_size=4, emb_dim=8,
+                      fourier_dim=4, probes=0, hidden=8)
+    train(zoo_dir, tmp_path / "r", cfg, progress=False)
+    rows = list(csv.DictReader(open(tmp_path / "r" / "metrics.csv")))
+    steps = [int(r["step"]) for r in rows]
+    assert len(rows) >= 20 and steps == sorted(set(steps)) and steps[-1] == 50
+    assert [int(r["step"]) for r in rows if r["val_metric"] != "nan"] == [25, 50]
+    assert all(float(r["train_loss"]) > 0 for r in rows)
+    # a killed run wrote rows past its last checkpoint (step 25): resuming drops them
+    RunLogger(tmp_path / "r", {}, resume=True, resume_step=25)
+    again = [int(r["step"]) for r in csv.DictReader(open(tmp_path / "r" / "metrics.csv"))]
+    assert again == [s for s in steps if s <= 25]

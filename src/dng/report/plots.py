@@ -45,7 +45,8 @@ def read_curve(run: Path) -> dict[str, list[float]]:
         return {}
     out = {k: [float(r[k]) for r in rows] for k in keys}
     # the metric's name is in the file (older files: PSNR values are > 1, accuracies are not)
-    name = rows[0].get("val_name") or ("psnr" if max(out["val_metric"]) > 1.0 else "accuracy")
+    name = rows[0].get("val_name") or ("psnr" if max((v for v in out["val_metric"] if v == v),
+                                                     default=0.0) > 1.0 else "accuracy")
     out["val_name"] = name
     out["stage1"] = name == "psnr"
     return out
@@ -67,7 +68,9 @@ def plot_curves(runs: list[Path], path: Path, labels: list[str] | None = None) -
                                          (c.get("val_name", "metric"), 1.0))
         if c:
             ax_loss.plot(c["step"], c["train_loss"], marker="o", ms=3)
-            ax_val.plot(c["step"], [scale * v for v in c["val_metric"]], marker="o", ms=3,
+            val = [(st, scale * v) for st, v in zip(c["step"], c["val_metric"])
+                   if v == v]  # rows between validations carry the training loss only
+            ax_val.plot([st for st, _ in val], [v for _, v in val], marker="o", ms=3,
                         color="C1")
         ax_loss.set_title(f"{label}: training loss", fontsize=9)
         ax_loss.set_yscale("log")

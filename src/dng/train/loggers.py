@@ -8,6 +8,7 @@ on stderr and is switched off; the CSV file, the run's record, is never optional
 from __future__ import annotations
 
 import csv
+import os
 import sys
 from pathlib import Path
 
@@ -19,7 +20,7 @@ class RunLogger:
     ``row(...)`` for the CSV, ``close()``. Only the main process makes one that writes."""
 
     def __init__(self, out: Path, config: dict, resume: bool, enabled: bool = True,
-                 wandb: bool = False):
+                 wandb: bool = False, resume_step: int | None = None):
         self.out, self.enabled = Path(out), enabled
         self.backends: dict[str, object] = {}
         if not enabled:
@@ -27,6 +28,8 @@ class RunLogger:
         self.csv = self.out / "metrics.csv"
         if not resume or not self.csv.exists():
             self.csv.write_text(",".join(CSV_FIELDS) + "\n")
+        elif resume_step is not None:
+            self._truncate(resume_step)
         try:
             from torch.utils.tensorboard import SummaryWriter
         except ImportError:  # optional: `pip install tensorboard` (see the README)
@@ -44,6 +47,20 @@ class RunLogger:
                 self._guard("wandb", lambda: self.backends.__setitem__("wandb", wb.init(
                     project="dng", dir=str(self.out), config=config, name=self.out.name,
                     resume="allow")))
+
+    def _truncate(self, step: int) -> None:
+        """Resuming from ``step``: drop the rows logged after it (the killed run's), so the
+        continued file has no duplicate steps."""
+        lines = self.csv.read_text().splitlines(keepends=True)
+        keep = lines[:1]
+        for ln in lines[1:]:
+            head = ln.split(",", 1)[0]
+            if head.isdigit() and int(head) <= step:
+                keep.append(ln)
+        if len(keep) != len(lines):
+            tmp = self.csv.with_name(".metrics.csv.tmp")
+            tmp.write_text("".join(keep))
+            os.replace(tmp, self.csv)
 
     def _warn(self, name: str, why: str) -> None:
         print(f"dng train: {name} logging {why}", file=sys.stderr)

@@ -33,6 +33,9 @@ from dng.train.optim import (checkpoint_state, lr_factor, make_optimizer,  # noq
 from dng.zoo import Zoo
 
 
+ROWS = 25  # metrics.csv rows to aim for in a run (training loss between validations)
+
+
 def eval_batch_size(cfg: TrainConfig) -> int:
     return tasks.eval_batch_size(cfg.task_name)
 
@@ -147,13 +150,17 @@ def train(zoo_dir: str | Path, out: str | Path, cfg: TrainConfig, resume: bool =
             raise
     ranks.barrier()
     try:
-        logger = RunLogger(out, cfg.to_dict(), resume, enabled=ranks.main, wandb=cfg.wandb)
+        logger = RunLogger(out, cfg.to_dict(), resume, enabled=ranks.main, wandb=cfg.wandb,
+                           resume_step=step)
 
         budget = cfg.budget_minutes * 60 if cfg.budget_minutes else math.inf
         bar = _progress_bar(cfg, step, budget) if progress and ranks.main else None
         t_start = time.perf_counter() - elapsed
         t_log, seen_log = time.perf_counter(), 0
         running, n_run = torch.zeros((), device=dev), 0
+        # training-loss rows between validations: at least ~ROWS rows in any run
+        row_steps = max(1, min(cfg.eval_every, cfg.steps // ROWS))
+        row_secs, t_row = budget / ROWS, time.perf_counter()
         n_train = len(train_data)
         per_epoch = max(1, n_train // cfg.batch_size)
         perm: dict[int, torch.Tensor] = {}
@@ -188,7 +195,18 @@ def train(zoo_dir: str | Path, out: str | Path, cfg: TrainConfig, resume: bool =
             running += loss.detach()  # stays on the device: no sync per step
             n_run += 1
             done = ranks.agree(step >= cfg.steps or time.perf_counter() - t_start >= budget)
+            now = time.perf_counter()
+            if not (step % cfg.eval_every == 0 or done) and ranks.main and \
+                    (step % row_steps == 0 or now - t_row >= row_secs):
+                part = float(running) / max(n_run, 1)
+                logger.row(step, now - t_start, part, math.nan, task.metric,
+                           opt.param_groups[0]["lr"], seen_log / max(now - t_log, 1e-9))
+                if bar:
+                    bar.set_postfix_str(f"step {step}, loss {part:.4f}")
+                running, n_run, t_row, t_log, seen_log = torch.zeros((), device=dev), 0, now, \
+                    now, 0
             if step % cfg.eval_every == 0 or done:
+                t_row = now
                 train_loss = float(running) / max(n_run, 1)
                 if not math.isfinite(train_loss):
                     raise DNGError(f"training diverged: mean loss {train_loss} over steps "
