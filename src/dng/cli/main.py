@@ -97,6 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+HEAVY = ("train", "demo", "reproduce", "eval", "edit")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command. Exit status: 0 done, 2 bad usage (flags, config, names), 1 any other
     error (data, files, a diverged run, a busy directory), 130 interrupted. Errors are one line; ``DNG_DEBUG=1`` shows the traceback."""
@@ -106,6 +109,10 @@ def main(argv: list[str] | None = None) -> int:
 
     args = build_parser().parse_args(argv)
     keep_freed_memory()  # CPU steps reuse freed tensors' memory instead of faulting it in
+    if args.command in HEAVY:  # threads for the CPUs actually free (dng.threads)
+        from dng.threads import configure_threads
+
+        configure_threads(verbose=True)
     debug = os.environ.get("DNG_DEBUG", "") not in ("", "0")
     try:
         args.fn(args)

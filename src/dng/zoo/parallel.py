@@ -12,9 +12,13 @@ import torch
 
 
 def default_workers() -> int:
-    """One single-threaded process per core: small batched matmuls and sines scale better
-    across processes than across threads of one process (see benchmarks/RESULTS.md)."""
-    return max(1, min(os.cpu_count() or 1, 8))
+    """One single-threaded process per core free to us (:func:`dng.threads.choose_threads`:
+    affinity, cgroup quota, minus cores busy elsewhere; at most 8): small batched matmuls and
+    sines scale better across processes than across threads of one process (see
+    benchmarks/RESULTS.md)."""
+    from dng.threads import choose_threads
+
+    return max(1, min(choose_threads()[0], 8))
 
 
 def worker_init(parent: int | None = None) -> None:
