@@ -24,9 +24,14 @@ from dng.weights import MLPWeights
 
 
 class ZooDataset(Dataset):
-    """Item ``i``: ``(MLPWeights of one INR, label, uint8 image (C, H, W))``."""
+    """Item ``i``: ``(weights of one network, label, uint8 image (C, H, W))``; ``zoo``: a
+    :class:`~dng.zoo.store.Zoo` or its path."""
 
     def __init__(self, zoo, split: str | None = None, max_copy: int | None = 0):
+        from dng.zoo.store import Zoo
+
+        if not hasattr(zoo, "load"):  # a path
+            zoo = Zoo(zoo)
         self.data = zoo.load(split, max_copy=max_copy)
 
     def __len__(self) -> int:
@@ -44,7 +49,7 @@ def collate_mlp(items) -> tuple[MLPWeights, torch.Tensor, torch.Tensor]:
     if not items:
         raise ShapeError("collate_mlp: empty batch")
     ws, ys, ims = zip(*items)
-    return MLPWeights.cat(list(ws)), torch.stack(list(ys)), torch.stack(list(ims))
+    return type(ws[0]).cat(list(ws)), torch.stack(list(ys)), torch.stack(list(ims))
 
 
 def _need(module: str, what: str):
