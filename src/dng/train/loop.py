@@ -101,6 +101,9 @@ def train(zoo_dir: str | Path, out: str | Path, cfg: TrainConfig, resume: bool =
     if ranks.distributed and len(train_data) < cfg.batch_size:
         raise DNGError(f"{zoo_dir}: the train split has {len(train_data)} INRs, fewer than "
                        f"one global batch ({cfg.batch_size})")
+    if len(train_data) < cfg.batch_size and ranks.main:  # said, not silently shortened
+        log(f"dng train: batch_size={cfg.batch_size} but the train split holds "
+            f"{len(train_data)} networks: every step uses all {len(train_data)}")
     val_data = validation_subset(zoo.load("val", max_copy=0), cfg)
     created = distributed.init(ranks, dev)
     torch.manual_seed(cfg.seed)
