@@ -26,3 +26,11 @@ class ShapeError(DNGError, ValueError):
 class ConfigError(DNGError, ValueError):
     """A configuration (file, ``--set`` override, saved run config or name) that cannot be
     used: an unknown field or name, a value of the wrong type or out of range."""
+
+
+def suggest(word: str, choices) -> str:
+    """``; did you mean 'x'?`` for a mistyped name (empty when nothing is close)."""
+    import difflib
+
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-from dng.bench import markdown, run_bench
 
 ALL = ["encoder", "inr2jls", "classify", "dng-encoder", "ng-gnn", "ng-gnn-lite", "nfn", "mlp"]
 
@@ -12,6 +11,7 @@ ALL = ["encoder", "inr2jls", "classify", "dng-encoder", "ng-gnn", "ng-gnn-lite",
 def cmd_bench(args) -> None:
     import sys
 
+    from dng.bench import markdown, run_bench
     from dng.device import resolve_device
     from dng.errors import ConfigError
 

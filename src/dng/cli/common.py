@@ -25,7 +25,21 @@ class _Parser(argparse.ArgumentParser):
     """Usage errors on one line (the usage text is one ``--help`` away)."""
 
     def error(self, message: str):
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        self.exit(2, f"{self.prog}: error: {message}{did_you_mean(message)} "
+                     f"(see {self.prog} --help)\n")
+
+
+def did_you_mean(message: str) -> str:
+    """``; did you mean 'train'?`` for argparse's "invalid choice: 'X' (choose from …)"."""
+    import difflib
+    import re
+
+    m = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+    if not m:
+        return ""
+    choices = re.findall(r"'([^']*)'", m[2]) or [c.strip() for c in m[2].split(",")]
+    close = difflib.get_close_matches(m[1], choices, n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 POS_INT = _number(int, 1, "positive integer")

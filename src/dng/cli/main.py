@@ -105,9 +105,9 @@ def main(argv: list[str] | None = None) -> int:
     error (data, files, a diverged run, a busy directory), 130 interrupted. Errors are one line; ``DNG_DEBUG=1`` shows the traceback."""
     import os
 
+    args = build_parser().parse_args(argv)  # before any torch import: `--help` stays fast
     from dng.memory import keep_freed_memory
 
-    args = build_parser().parse_args(argv)
     keep_freed_memory()  # CPU steps reuse freed tensors' memory instead of faulting it in
     if args.command in HEAVY:  # threads for the CPUs actually free (dng.threads)
         from dng.threads import configure_threads

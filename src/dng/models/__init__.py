@@ -9,17 +9,24 @@ dataset names. Modules: ``layers`` (Fourier features, cells, speed helpers), ``p
 MLP), ``ng_gnn`` (NG-GNN on PyG), ``nfn`` (NFN from the nfn package).
 """
 
-from dng.models.baselines import MLPClassifier, NGGNNLite
-from dng.models.encoder import DNGEncoder, DNGLayer, EncoderConfig
-from dng.models.heads import EncoderClassifier, INR2JLSClassifier, LatentClassifier
-from dng.models.inr2inr import INR2INR, ReadoutClassifier
-from dng.models.inr2jls import (INR2JLS, ConvDecoder, INR2JLSConfig, LatentGenerator,
-                                image_views, tokens_to_maps)
-from dng.models.layers import FourierFeatures, GRUCell, ReLURNNCell
-from dng.models.ng_gnn import NGGNN
-from dng.models.registry import MODELS, available, create
+import importlib
 
-__all__ = ["ConvDecoder", "DNGEncoder", "DNGLayer", "EncoderClassifier", "EncoderConfig",
-           "FourierFeatures", "GRUCell", "INR2INR", "INR2JLS", "INR2JLSClassifier", "INR2JLSConfig",
-           "LatentClassifier", "LatentGenerator", "MLPClassifier", "MODELS", "NGGNN", "NGGNNLite",
-           "ReLURNNCell", "ReadoutClassifier", "available", "create", "image_views", "tokens_to_maps"]
+# name → module; loaded on first use (``import dng.models`` stays light: torch loads when a
+# model does)
+_WHERE = {
+    "MLPClassifier": "baselines", "NGGNNLite": "baselines",
+    "DNGEncoder": "encoder", "DNGLayer": "encoder", "EncoderConfig": "encoder",
+    "EncoderClassifier": "heads", "INR2JLSClassifier": "heads", "LatentClassifier": "heads",
+    "INR2INR": "inr2inr", "ReadoutClassifier": "inr2inr",
+    "INR2JLS": "inr2jls", "ConvDecoder": "inr2jls", "INR2JLSConfig": "inr2jls",
+    "LatentGenerator": "inr2jls", "image_views": "inr2jls", "tokens_to_maps": "inr2jls",
+    "FourierFeatures": "layers", "GRUCell": "layers", "ReLURNNCell": "layers",
+    "NGGNN": "ng_gnn", "MODELS": "registry", "available": "registry", "create": "registry",
+}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        return getattr(importlib.import_module(f"dng.models.{_WHERE[name]}"), name)
+    raise AttributeError(f"module 'dng.models' has no attribute {name!r}")

@@ -7,35 +7,32 @@ dataset names.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-from torch import nn
+from dng.errors import ConfigError, ShapeError, suggest
 
-from dng.arch import Arch, Layer
-from dng.mixed import MixedArch
-from dng.vit import ViTSpec
-from dng.errors import ConfigError, ShapeError
-from dng.models.baselines import MLPClassifier, MLPImageDecoder, NGGNNLite
-from dng.models.ng_gnn import NGGNN
-from dng.models.encoder import DNGEncoder, EncoderConfig
-from dng.models.heads import EncoderClassifier, INR2JLSClassifier
-from dng.models.inr2jls import (INR2JLS, INR2JLSConfig)
-from dng.models.inr2inr import INR2INR, ReadoutClassifier
-
-_ENCODER_KEYS = set(EncoderConfig.__dataclass_fields__)
+if TYPE_CHECKING:  # the table is data: the models (and torch) load when one is built
+    from torch import nn
 
 
-def _split_encoder(config: dict) -> tuple[EncoderConfig, dict]:
-    enc = {k: v for k, v in config.items() if k in _ENCODER_KEYS}
-    rest = {k: v for k, v in config.items() if k not in _ENCODER_KEYS}
+def _split_encoder(config: dict):
+    from dng.models.encoder import EncoderConfig
+
+    keys = set(EncoderConfig.__dataclass_fields__)
+    enc = {k: v for k, v in config.items() if k in keys}
+    rest = {k: v for k, v in config.items() if k not in keys}
     return EncoderConfig(**enc), rest
 
 
 def _encoder(mlp_shape, **config) -> nn.Module:
+    from dng.models.encoder import DNGEncoder, EncoderConfig
+
     return DNGEncoder(mlp_shape, EncoderConfig(**config))
 
 
 def _inr2jls(mlp_shape, image_shape, **config) -> nn.Module:
+    from dng.models.inr2jls import INR2JLS, INR2JLSConfig
+
     enc, rest = _split_encoder(config)
     return INR2JLS(mlp_shape, tuple(image_shape), INR2JLSConfig(encoder=enc, **rest))
 
@@ -44,6 +41,11 @@ def _dng_encoder(mlp_shape, num_classes, dropout: float = 0.5, encoder_dropout: 
                  **config) -> nn.Module:
     """Encoder-only classifier: ``dropout`` in the MLP head, ``encoder_dropout`` after each
     encoder layer (the encoder's own ``dropout`` field)."""
+    from dng.arch import Arch, Layer
+    from dng.mixed import MixedArch
+    from dng.models.heads import EncoderClassifier
+    from dng.vit import ViTSpec
+
     if isinstance(mlp_shape, ViTSpec):  # transformers: the ViT encoder
         from dng.models.vit_encoder import ViTEncoder, ViTEncoderConfig
 
@@ -66,6 +68,10 @@ def _inr2jls_classifier(mlp_shape, num_classes, image_shape=None, backbone=None,
                         **config) -> nn.Module:
     """Stage 2 on a trained stage-1 ``backbone``: the latent classifier for INR2JLS, a readout
     classifier for INR→INR (or a fresh INR2JLS built from ``image_shape`` and the config)."""
+    from dng.models.heads import INR2JLSClassifier
+    from dng.models.inr2inr import INR2INR, ReadoutClassifier
+    from dng.models.inr2jls import INR2JLS, INR2JLSConfig
+
     dropout = config.pop("dropout", 0.2)
     if backbone is None:
         if image_shape is None:
@@ -81,10 +87,14 @@ def _inr2jls_classifier(mlp_shape, num_classes, image_shape=None, backbone=None,
 
 
 def _inr2inr(mlp_shape, image_shape, hidden=512, omega=30.0, **config) -> nn.Module:
+    from dng.models.encoder import EncoderConfig
+    from dng.models.inr2inr import INR2INR
+
     return INR2INR(mlp_shape, tuple(image_shape), EncoderConfig(**config), hidden, omega)
 
 
 def _inr_editor(mlp_shape, image_shape, spec=None, hidden: int = 64, **config) -> nn.Module:
+    from dng.models.encoder import EncoderConfig
     from dng.models.inr_editor import INREditor
 
     return INREditor(mlp_shape, tuple(image_shape), EncoderConfig(**config), hidden, spec)
@@ -100,6 +110,30 @@ def _statnn(arch, num_classes, **config) -> nn.Module:
     from dng.models.statnn import StatNN  # scikit-learn: dng[baselines]
 
     return StatNN(arch, num_classes, **config)
+
+
+def _ng_gnn(s, num_classes, **c) -> nn.Module:
+    from dng.models.ng_gnn import NGGNN  # PyTorch Geometric: dng[baselines]
+
+    return NGGNN(s, num_classes, **c)
+
+
+def _ng_gnn_lite(s, num_classes, **c) -> nn.Module:
+    from dng.models.baselines import NGGNNLite
+
+    return NGGNNLite(s, num_classes, **c)
+
+
+def _mlp(s, num_classes, **c) -> nn.Module:
+    from dng.models.baselines import MLPClassifier
+
+    return MLPClassifier(s, num_classes, **c)
+
+
+def _mlp_image(s, image_shape, **c) -> nn.Module:
+    from dng.models.baselines import MLPImageDecoder
+
+    return MLPImageDecoder(s, image_shape, **c)
 
 
 def _nfn_classifier(mlp_shape, num_classes, **config) -> nn.Module:
@@ -152,15 +186,15 @@ MODELS: dict[str, ModelEntry] = {
                               ("classify", "regress"), "classifier", _CLS,
                               ("mlp", "cnn", "vit", "mixed"),
                               help="DNG-Encoder + MLP head (classes, or one regression output)"),
-    "ng-gnn": ModelEntry(lambda s, num_classes, **c: NGGNN(s, num_classes, **c),
+    "ng-gnn": ModelEntry(_ng_gnn,
                          ("hidden", "fourier_dim", "fourier_scale", "dropout", *PROBE_FIELDS),
                          ("classify", "regress"), "classifier", _CLS, extra="torch_geometric",
                          help="NG-GNN as published (PyG PNA)"),
-    "ng-gnn-lite": ModelEntry(lambda s, num_classes, **c: NGGNNLite(s, num_classes, **c),
+    "ng-gnn-lite": ModelEntry(_ng_gnn_lite,
                               ("hidden", "fourier_dim", "fourier_scale", "dropout",
                                *PROBE_FIELDS), ("classify", "regress"), "classifier", _CLS,
                               ("mlp", "cnn"), help="our static-graph GNN (no PyG)"),
-    "mlp": ModelEntry(lambda s, num_classes, **c: MLPClassifier(s, num_classes, **c),
+    "mlp": ModelEntry(_mlp,
                       ("hidden", "dropout"), ("classify", "regress"), "classifier",
                       ("num_classes",), ("mlp", "cnn"), help="MLP on the flattened weights"),
     "nfn": ModelEntry(_nfn_classifier, ("hidden", "fourier_dim", "fourier_scale", "dropout"),
@@ -173,7 +207,7 @@ MODELS: dict[str, ModelEntry] = {
     "nfn-editor": ModelEntry(_nfn_editor, ("hidden", "fourier_dim", "fourier_scale"), ("edit",),
                              "stage1", ("image_shape", "spec"), extra="nfn",
                              help="NFN editing baseline: equivariant NP layers → ΔW, rendered"),
-    "mlp-image": ModelEntry(lambda s, image_shape, **c: MLPImageDecoder(s, image_shape, **c),
+    "mlp-image": ModelEntry(_mlp_image,
                             ("hidden",), ("edit", "reconstruct"), "stage1", ("image_shape",),
                             ("mlp", "cnn"), help="floor: MLP from flat weights to the image"),
     "statnn": ModelEntry(lambda s, num_classes, **c: _statnn(s, num_classes, **c), ("seed",),
@@ -190,7 +224,8 @@ EXTRAS = {name: e.extra for name, e in MODELS.items() if e.extra}
 
 def entry(name: str) -> ModelEntry:
     if name not in MODELS:
-        raise ConfigError(f"unknown model {name!r}; available: {', '.join(sorted(MODELS))}")
+        raise ConfigError(f"unknown model {name!r}{suggest(name, MODELS)}; available: "
+                          f"{', '.join(sorted(MODELS))}")
     return MODELS[name]
 
 
@@ -215,6 +250,10 @@ def create(name: str, arch, **config) -> nn.Module:
     output size); encoder fields (``emb_dim``, ``fourier_dim``, ``passes``, ...) apply to every
     DNG model.
     """
+    from dng.arch import Arch
+    from dng.mixed import MixedArch
+    from dng.vit import ViTSpec
+
     if name in BUILDERS:
         return BUILDERS[name](arch if isinstance(arch, Arch) else tuple(arch), **config)
     e = entry(name)

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Optional
 
-from dng.errors import ConfigError
+from dng.errors import ConfigError, suggest
 
 from dng.train.presets import AUGMENTS, MODELS, PRESETS, REGISTRY, STAGE1, preset_values
 
@@ -78,7 +78,8 @@ class TrainConfig:
         if preset not in PRESETS:
             raise ConfigError(f"unknown preset {preset!r} ({' or '.join(PRESETS)})")
         if model not in MODELS:
-            raise ConfigError(f"unknown model {model!r} ({', '.join(MODELS)})")
+            raise ConfigError(f"unknown model {model!r}{suggest(model, MODELS)} "
+                              f"({', '.join(MODELS)})")
         return cls(model=model, preset=preset, **preset_values(preset, model)).checked()
 
     def override(self, pairs: dict[str, str]) -> "TrainConfig":
@@ -172,7 +173,8 @@ def _to_omega_error(e: Exception, where: str) -> ConfigError:
     msg = str(e).splitlines()[0] if str(e) else type(e).__name__
     if type(e).__name__ == "ConfigKeyError" or "not in struct" in msg or "Key '" in msg:
         names = ", ".join(f.name for f in fields(TrainConfig))
-        return ConfigError(f"{where}: unknown config field {key!r} (fields: {names})")
+        return ConfigError(f"{where}: unknown config field {key!r}{suggest(key, names.split(', '))}"
+                           f" (fields: {names})")
     return ConfigError(f"{where}: {key}: {msg}" if key else f"{where}: {msg}")
 
 
