@@ -3,7 +3,6 @@ predicted vs true, learning curves, a 2-D projection of the latents)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import torch
@@ -16,7 +15,7 @@ from dng.metrics import predictions, recon_psnr
 from dng.train import load_config, load_run_model
 from dng.train.checkpoint import task_for
 from dng.zoo import Zoo
-from dng.io import atomic_write_json
+from dng.io import atomic_write_json, read_json
 from dng.report.plots import plot_confusion, plot_curves, plot_latents, plot_regression
 
 
@@ -37,7 +36,8 @@ def evaluate_run(run: str | Path, zoo_dir: str | Path | None = None,
     ``progress``: show a progress bar per pass over a split."""
     run = Path(run)
     cfg = load_config(run)
-    train_info = json.loads((run / "train.json").read_text()) if (run / "train.json").exists() else {}
+    train_info = read_json(run / "train.json", "run record") if (run / "train.json").exists() \
+        else {}
     zoo_dir = zoo_dir or train_info.get("zoo")
     if zoo_dir is None:
         raise DNGError(f"{run}: which zoo? pass --zoo")

@@ -34,6 +34,47 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
             tmp.unlink()
 
 
+MAX_JSON_BYTES = 64 << 20
+
+
+def check_tensor(t, where: str, error: type[Exception] | None = None) -> None:
+    """A tensor from a foreign file, before anything copies it: real floating point, and no
+    more elements than its storage holds (a stride-0 view of a few bytes can claim
+    gigabytes)."""
+    from dng.errors import DNGError
+
+    err = error or DNGError
+    if not isinstance(t, torch.Tensor):
+        raise err(f"{where}: not a tensor ({type(t).__name__})")
+    if not t.is_floating_point() or t.is_complex():
+        raise err(f"{where}: dtype {t.dtype} (weights must be real floating point)")
+    stored = t.untyped_storage().nbytes() // max(t.element_size(), 1)
+    if t.numel() > stored:
+        raise err(f"{where}: {tuple(t.shape)} claims {t.numel()} values but its file stores "
+                  f"{stored} (an expanded view) — refused")
+
+
+def read_json(path: str | Path, what: str = "JSON file", kind: type | None = dict,
+              error: type[Exception] | None = None):
+    """Parse a JSON file the reader did not write itself: bounded size, any parse failure
+    (malformed, not UTF-8, nested too deep) and a top-level value of the wrong type are one
+    error naming the file (``error``: the exception class, default :class:`DNGError`)."""
+    from dng.errors import DNGError
+
+    err = error or DNGError
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_JSON_BYTES:
+            raise err(f"{path}: {size} bytes — too large for a {what}")
+        obj = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError, ValueError) as e:
+        raise err(f"{path}: damaged {what} ({type(e).__name__}: {str(e)[:120]})") from None
+    if kind is not None and not isinstance(obj, kind):
+        raise err(f"{path}: damaged {what} (a {type(obj).__name__}, not a {kind.__name__})")
+    return obj
+
+
 def atomic_write_json(path: str | Path, obj) -> None:
     atomic_write_bytes(path, (json.dumps(obj, indent=2) + "\n").encode())
 
@@ -44,6 +85,23 @@ def atomic_torch_save(path: str | Path, obj) -> None:
     buf = io.BytesIO()
     torch.save(obj, buf)
     atomic_write_bytes(path, buf.getvalue())
+
+
+def remove_stale_temps(directory: str | Path) -> list[Path]:
+    """Delete the temporary files (``.NAME.tmpPID``) that a killed writer left in
+    ``directory`` and its ``shards/`` folder — those whose process is gone; return them."""
+    import re
+
+    gone = []
+    for d in (Path(directory), Path(directory) / "shards"):
+        if not d.is_dir():
+            continue
+        for f in d.iterdir():
+            m = re.fullmatch(r"\..+\.tmp(\d+)", f.name)
+            if m and f.is_file() and (int(m[1]) != os.getpid()) and not _alive(int(m[1])):
+                f.unlink(missing_ok=True)
+                gone.append(f)
+    return gone
 
 
 class DirLock:
@@ -98,6 +156,7 @@ class DirLock:
             with os.fdopen(fd, "w") as f:
                 json.dump(me, f)
             self.held = True
+            remove_stale_temps(self.path.parent)  # ours now: a killed writer's leftovers go
             return self
         raise DNGError(f"{self.path}: could not take the lock")
 

@@ -80,7 +80,9 @@ def _evaluated(run: Path, zoo_dir: Path, device: str = "cpu") -> dict:
     than its best checkpoint (a rerun of ``dng reproduce`` then only rewrites the table)."""
     m, ck = run / "metrics.json", run / "best.pt"
     if m.is_file() and ck.is_file() and m.stat().st_mtime >= ck.stat().st_mtime:
-        metrics = json.loads(m.read_text())
+        from dng.io import read_json
+
+        metrics = read_json(m, "metrics file")
         if metrics.get("eval_limit") is None and "test_accuracy" in metrics:
             return metrics
     return evaluate_run(run, zoo_dir, device=device)

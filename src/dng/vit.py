@@ -25,6 +25,7 @@ import torch
 import torch.nn.functional as F
 
 from dng.errors import ShapeError
+from dng.io import check_tensor
 
 
 @dataclass(frozen=True)
@@ -133,7 +134,8 @@ class ViTWeights:
                                  f"{missing[:3]}, unexpected {extra[:3]}")
             for k, shape in want.items():
                 t = sd[k]
-                if not isinstance(t, torch.Tensor) or tuple(t.shape) != shape:
+                check_tensor(t, f"ViT state_dict {i}: {k}", ShapeError)
+                if tuple(t.shape) != shape:
                     raise ShapeError(f"ViT state_dict {i}: {k} must be {shape}, got "
                                      f"{tuple(getattr(t, 'shape', ()))}")
         return cls(spec, {k: torch.stack([sd[k] for sd in state_dicts]) for k in want})

@@ -15,7 +15,6 @@ from dng.mixed import MixedNets
 from dng.models import DNGEncoder, EncoderConfig
 from dng.arch import Arch, Layer
 from dng.packed import PackedNets
-from dng.zoo import Zoo
 from dng.zoo.parkbuild import build_park_zoo, draw_park_net
 from dng.zoo.parkzoo import import_park
 

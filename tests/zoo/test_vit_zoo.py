@@ -9,7 +9,6 @@ import torch.nn.functional as F
 
 from dng.data.datasets import ImageSet
 from dng.vit import ViTSpec, ViTWeights
-from dng.zoo import Zoo
 from dng.zoo.cnnbuild import network_splits
 from dng.zoo.vitbuild import build_vit_zoo
 from dng.zoo.vitfit import draw_epochs, init_vits, train_vits

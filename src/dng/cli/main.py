@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in HEAVY:  # threads for the CPUs actually free (dng.threads)
         from dng.threads import configure_threads
 
-        configure_threads(verbose=True)
+        configure_threads()  # (recorded in a run's train.json, not printed)
     debug = os.environ.get("DNG_DEBUG", "") not in ("", "0")
     try:
         args.fn(args)
@@ -121,6 +121,13 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"dng {args.command}: error: {e}", file=sys.stderr)
         return 2 if isinstance(e, ConfigError) else 1
+    except OSError as e:  # a file the command had to read or write: one line
+        if debug:
+            raise
+        where = f"{e.filename}: " if getattr(e, "filename", None) else ""
+        print(f"dng {args.command}: error: {where}{e.strerror or e} "
+              f"({type(e).__name__})", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(f"dng {args.command}: interrupted (rerun the same command to resume)",
               file=sys.stderr)

@@ -237,6 +237,14 @@ def cmd_import_zoo(args) -> None:
         from dng.data import load_dataset
 
         images = load_dataset(args.images, args.data_dir)
+    if args.split_at:
+        try:
+            a, b = (int(x) for x in args.split_at.split(","))
+        except ValueError:
+            raise ConfigError(f"--split-at takes TRAIN_END,VAL_END (two integers), got "
+                              f"{args.split_at!r}") from None
+        if not 0 < a <= b:
+            raise ConfigError(f"--split-at {args.split_at}: need 0 < TRAIN_END <= VAL_END")
     split_at = tuple(int(x) for x in args.split_at.split(",")) if args.split_at else \
         {"fashion-mnist": (55000, 60000)}.get(args.images or "", (45000, 50000))
     zoo = import_zoo(args.sources, args.out, tuple(args.image_size), args.omega,

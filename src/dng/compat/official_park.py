@@ -22,6 +22,7 @@ import torch
 from dng.arch import ACTIVATIONS, Arch, Layer
 from dng.compat.keys import load_strict, rename
 from dng.errors import ShapeError
+from dng.io import check_tensor
 from dng.models.encoder import EncoderConfig
 from dng.models.heads import EncoderClassifier
 from dng.packed import PackedNets
@@ -115,6 +116,9 @@ def park_net(state_dict: dict, net_config: dict, unknown_activation: str = "erro
     for i, (wk, bk) in enumerate(pairs):
         w = state_dict[wk]
         b = state_dict[bk] if bk is not None else None
+        for key, t in ((wk, w), (bk, b)):
+            if key is not None:
+                check_tensor(t, key, ShapeError)
         if i < n_conv:
             if w.dim() != 4:
                 raise ShapeError(f"{wk}: a conv weight must be (out, in, k_h, k_w), got "

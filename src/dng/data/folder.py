@@ -19,13 +19,28 @@ from dng.data.images import TEST, TRAIN, VAL, ImageSet
 _IMAGE_EXT = (".png", ".jpg", ".jpeg", ".bmp")
 
 
+def max_pixels() -> int:
+    """The largest image a folder may hold (``DNG_MAX_PIXELS``, default 4096 × 4096): a few
+    hundred bytes of PNG can claim gigabytes once decoded."""
+    import os
+
+    v = os.environ.get("DNG_MAX_PIXELS", "")
+    return int(v) if v.isdigit() and int(v) > 0 else 4096 * 4096
+
+
 def _decode(raw: bytes, where: str) -> np.ndarray:
     from PIL import Image
 
     try:
         with Image.open(io.BytesIO(raw)) as im:
+            w, h = im.size  # read from the header, before decoding
+            if w * h > max_pixels():
+                raise DataError(f"{where}: {w}×{h} pixels — more than the limit of "
+                                f"{max_pixels()} (DNG_MAX_PIXELS)")
             mode = "L" if im.mode in ("L", "1", "I;16") else "RGB"
             arr = np.asarray(im.convert(mode))
+    except DataError:
+        raise
     except Exception as e:  # noqa: BLE001
         raise DataError(f"{where}: cannot decode image ({e})") from None
     return arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1)

@@ -109,10 +109,47 @@ def read_checkpoint(path: Path, what: str = "checkpoint") -> dict:
     try:
         st = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # noqa: BLE001 - truncated / foreign / unsafe pickles
-        raise DNGError(f"{path}: not a readable dng checkpoint ({str(e).splitlines()[0]})"
-                       ) from None
+        why = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+        raise DNGError(f"{path}: not a readable dng checkpoint ({why})") from None
     if not isinstance(st, dict) or st.get("version") != CKPT_VERSION:
         v = st.get("version") if isinstance(st, dict) else None
         raise DNGError(f"{path}: checkpoint format {v} is not supported "
                        f"(this dng writes {CKPT_VERSION})")
+    if not isinstance(st.get("model"), dict):
+        raise DNGError(f"{path}: not a dng checkpoint (no 'model' state_dict)")
     return st
+
+
+def restore_run(out: Path, net, opt, zoo_id: str, zoo_dir, force: bool, dev, log
+                ) -> tuple[int, float, dict, float]:
+    """Load ``OUT/last.pt`` into ``net`` and ``opt`` (and the RNG state) for ``--resume``;
+    return ``(step, best, best_metrics, elapsed)``. A checkpoint of another zoo (without
+    ``force``), of another model, or with a damaged resume state is one :class:`DNGError`."""
+    import json
+
+    st = read_checkpoint(out / "last.pt")
+    if st.get("zoo_id") not in (None, zoo_id) and not force:
+        raise DNGError(f"{out} was trained on another zoo ({st['zoo_id']}); --resume "
+                       f"with {zoo_dir} ({zoo_id}) needs --force")
+    try:
+        net.load_state_dict(st["model"])
+        if "optimizer" in st:
+            opt.load_state_dict(st["optimizer"])
+    except (RuntimeError, ValueError, KeyError) as e:
+        raise DNGError(f"{out}/last.pt does not fit this run's model (was the config "
+                       f"changed? {str(e).strip().splitlines()[0][:160]})") from None
+    if "optimizer" not in st:
+        log(f"{out}/last.pt holds no optimizer state (checkpoint_dtype=bf16): the "
+            "optimizer starts afresh")
+    try:
+        step, best, elapsed = int(st["step"]), float(st["best"]), float(st["elapsed"])
+        best_metrics = json.loads(st["best_metrics"])
+        if not isinstance(best_metrics, dict) or step < 0:
+            raise ValueError("best_metrics / step")
+        torch.set_rng_state(st["torch_rng"])
+    except (KeyError, TypeError, ValueError, RecursionError, RuntimeError) as e:
+        raise DNGError(f"{out}/last.pt: damaged resume state ({type(e).__name__}: {e}); "
+                       "delete it to start over") from None
+    if dev.type == "cuda" and "cuda_rng" in st:
+        torch.cuda.set_rng_state(st["cuda_rng"], dev)
+    return step, best, best_metrics, elapsed

@@ -8,7 +8,6 @@ come from the file or the overrides), then the file, then the overrides.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Optional
@@ -212,6 +211,15 @@ def _parse_overrides(overrides: list[str]) -> dict:
         raise _to_omega_error(e, "overrides") from None
 
 
+def _no_interpolation(layer: dict, where: str) -> None:
+    """OmegaConf would resolve ``${…}`` (environment variables, other keys) after the type
+    check: refused here, before it."""
+    for k, v in layer.items():
+        if isinstance(v, str) and "${" in v:
+            raise ConfigError(f"{where}: {k}={v!r}: interpolations (${{…}}) are not supported; "
+                              "give the value itself")
+
+
 def load_config_layers(file: str | Path | None = None, overrides: list[str] | None = None,
                        base: TrainConfig | None = None, defaults: dict | None = None
                        ) -> TrainConfig:
@@ -231,6 +239,7 @@ def load_config_layers(file: str | Path | None = None, overrides: list[str] | No
         base = TrainConfig.preset_config(str(sel["preset"]), str(sel["model"]))
     conf = oc.OmegaConf.structured(base)
     for where, layer in layers:
+        _no_interpolation(layer, where)
         try:
             conf = oc.OmegaConf.merge(conf, layer)
         except Exception as e:  # noqa: BLE001 - unknown keys, wrong types
@@ -249,11 +258,8 @@ def load_run_config(run: str | Path) -> TrainConfig:
     p = Path(run) / "config.json"
     if not p.is_file():
         raise ConfigError(f"{run}: not a dng run (no config.json)")
-    try:
-        data = json.loads(p.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise ConfigError(f"{p}: not valid JSON ({e})") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{p}: expected a mapping of config fields")
+    from dng.io import read_json
+
+    data = read_json(p, "run config", error=ConfigError)
     data.pop("extra", None)  # an unused field of runs made before 2026-11-28
     return load_config_layers(base=TrainConfig(), defaults=data)

@@ -25,7 +25,7 @@ from dng.metrics import evaluate
 from dng import distributed
 from dng import tasks
 from dng.tasks import Task
-from dng.train.checkpoint import build_model, read_checkpoint, save_checkpoint, task_for
+from dng.train.checkpoint import build_model, restore_run, save_checkpoint, task_for
 from dng.train.config import TrainConfig, save_config
 from dng.train.loggers import RunLogger
 from dng.train.optim import (checkpoint_state, lr_factor, make_optimizer,  # noqa: F401
@@ -121,21 +121,8 @@ def train(zoo_dir: str | Path, out: str | Path, cfg: TrainConfig, resume: bool =
 
     step, best, best_metrics, elapsed = 0, -math.inf, {}, 0.0
     if resume and (out / "last.pt").is_file():
-        st = read_checkpoint(out / "last.pt")
-        if st.get("zoo_id") not in (None, zoo_identity(zoo)) and not force:
-            raise DNGError(f"{out} was trained on another zoo ({st['zoo_id']}); --resume "
-                           f"with {zoo_dir} ({zoo_identity(zoo)}) needs --force")
-        net.load_state_dict(st["model"])
-        if "optimizer" in st:
-            opt.load_state_dict(st["optimizer"])
-        else:
-            log(f"{out}/last.pt holds no optimizer state (checkpoint_dtype=bf16): the "
-                "optimizer starts afresh")
-        step, best, elapsed = int(st["step"]), float(st["best"]), float(st["elapsed"])
-        best_metrics = json.loads(st["best_metrics"])
-        torch.set_rng_state(st["torch_rng"])
-        if dev.type == "cuda" and "cuda_rng" in st:
-            torch.cuda.set_rng_state(st["cuda_rng"], dev)
+        step, best, best_metrics, elapsed = restore_run(out, net, opt, zoo_identity(zoo),
+                                                         zoo_dir, force, dev, log)
     model = distributed.wrap(net, ranks, dev)
     if cfg.compile != "none":
         model = torch.compile(model, mode=None if cfg.compile == "default" else cfg.compile)
@@ -256,7 +243,7 @@ def train(zoo_dir: str | Path, out: str | Path, cfg: TrainConfig, resume: bool =
             bar.close()
         logger.close()
         result = {"zoo": str(zoo_dir), "task": task.to_dict(), "device": str(dev),
-                  "processes": ranks.world,
+                  "processes": ranks.world, "threads": torch.get_num_threads(),
                   "steps": step, "train_seconds": time.perf_counter() - t_start,
                   "best_val": best_metrics, "params": sum(p.numel() for p in net.parameters()),
                   "trainable_params": sum(p.numel() for p in params)}

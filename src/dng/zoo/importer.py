@@ -20,7 +20,7 @@ import torch
 
 from dng.data.datasets import ImageSet, normalize_images
 from dng.errors import ShapeError, ZooError
-from dng.io import atomic_write_json
+from dng.io import check_tensor, atomic_write_json
 from dng.weights import MLPWeights
 from dng.zoo.fit import RECIPE_INRS, psnr
 from dng.zoo.siren import SirenSpec, render
@@ -65,6 +65,8 @@ def weights_from_state_dicts(state_dicts: list[dict], activations: list[str] | N
         if len(items) % 2 or not items:
             raise ZooError(f"state_dict {n}: expected (weight, bias) pairs, got keys "
                            f"{list(sd)[:8]}")
+        for k, v in items:
+            check_tensor(v, f"state_dict {n}: {k}", ZooError)
         pairs = [(items[i], items[i + 1]) for i in range(0, len(items), 2)]
         for (kw, w), (kb, b) in pairs:
             if w.dim() != 2 or b.dim() != 1 or b.shape[0] != w.shape[0]:

@@ -81,10 +81,11 @@ def write_shard(path: Path, index: int, weights, meta: dict[str, torch.Tensor]) 
 
 def read_manifest(out: Path) -> dict:
     """An existing zoo's ``zoo.json`` (a job resuming it); damaged: one clear error."""
-    import json
+    from dng.io import read_json
 
-    mpath = Path(out) / "zoo.json"
-    try:
-        return json.loads(mpath.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise ZooError(f"{mpath}: damaged manifest ({e}); delete {out} to start over") from None
+    m = read_json(Path(out) / "zoo.json", f"manifest (delete {out} to start over)",
+                  error=ZooError)
+    if not isinstance(m.get("shards", []), list):
+        raise ZooError(f"{out}/zoo.json: damaged manifest ('shards' is not a list); delete "
+                       f"{out} to start over")
+    return m

@@ -23,6 +23,7 @@ import torch
 
 from dng.data.datasets import SPLIT_NAMES, sha256_file
 from dng.errors import ShapeError, ZooError
+from dng.io import read_json
 from dng.arch import Arch
 from dng.weights import MLPWeights
 from dng.zoo.arrays import ZooArrays
@@ -57,10 +58,7 @@ class Zoo:
         mpath = self.path / "zoo.json"
         if not mpath.is_file():
             raise ZooError(f"{self.path}: not a dng zoo (no zoo.json)")
-        try:
-            self.manifest = json.loads(mpath.read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise ZooError(f"{mpath}: damaged manifest ({e})") from None
+        self.manifest = read_json(mpath, "manifest", kind=None, error=ZooError)
         m = self.manifest
         if not isinstance(m, dict):
             raise ZooError(f"{mpath}: not a dng zoo manifest (a {type(m).__name__}, not a "
@@ -186,7 +184,11 @@ class Zoo:
         file's sha256."""
         m = self.manifest
         names = [s["file"] for s in m["shards"]]
-        want = [f"shards/shard-{i:05d}.safetensors" for i in range(m["num_shards"])]
+        n = m.get("num_shards")
+        if not isinstance(n, int) or isinstance(n, bool) or not 0 <= n <= len(names):
+            raise ZooError(f"{self.path}: manifest says num_shards={n!r} but lists "
+                           f"{len(names)} shards")
+        want = [f"shards/shard-{i:05d}.safetensors" for i in range(n)]
         if sorted(names) != want:
             extra = sorted(set(names) - set(want)) or sorted(n for n in names
                                                              if names.count(n) > 1)

@@ -1,0 +1,124 @@
+"""Hostile files and broken disks (issue 25): each class refused in one line, bounded time and
+memory, nothing left behind."""
+
+import json
+import os
+
+import pytest
+import torch
+
+from dng.cli import main
+
+FIT = ["fit", "--dataset", "digits", "--limit", "4", "--steps", "2", "--shard-size", "4",
+       "--workers", "1", "--device", "cpu"]
+
+
+@pytest.fixture(scope="module")
+def zoo_dir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("hostile") / "zoo"
+    assert main([*FIT, "--out", str(d)]) == 0
+    return d
+
+
+def _one_line(capsys, code, want_code, match):
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == want_code, err
+    assert len(err) == 1 and match in err[0], err
+
+
+def _siren_sd(w0):
+    return {"net.0.weight": w0, "net.0.bias": torch.zeros(4),
+            "net.1.weight": torch.zeros(1, 4), "net.1.bias": torch.zeros(1)}
+
+
+@pytest.mark.parametrize("tensor, match", [
+    (torch.zeros(1).expand(4, 2 ** 20).contiguous()[:, :2].expand(4, 2), None),  # fine
+    (torch.zeros(1, 1).expand(4, 2), "expanded view"),
+    (torch.zeros(4, 2, dtype=torch.int64), "real floating point"),
+    (torch.zeros(4, 2, dtype=torch.complex64), "real floating point"),
+])
+def test_state_dicts_are_bounded_and_real(tmp_path, capsys, tensor, match):
+    src = tmp_path / "sds"
+    src.mkdir()
+    torch.save(_siren_sd(tensor), src / "0.pt")
+    code = main(["zoo", "import", str(src), "--format", "state-dicts", "--out",
+                 str(tmp_path / "z"), "--image-size", "2", "2"])
+    if match is None:
+        assert code == 0
+        return
+    _one_line(capsys, code, 1, match)
+    assert not (tmp_path / "z").exists()
+
+
+def test_huge_image_header_is_refused_before_decoding(tmp_path, monkeypatch):
+    from PIL import Image
+
+    from dng.data.folder import _decode
+    from dng.errors import DataError
+
+    p = tmp_path / "big.png"
+    Image.new("L", (64, 64)).save(p)
+    monkeypatch.setenv("DNG_MAX_PIXELS", "1000")
+    with pytest.raises(DataError, match="64×64 pixels"):
+        _decode(p.read_bytes(), str(p))
+    monkeypatch.delenv("DNG_MAX_PIXELS")
+    assert _decode(p.read_bytes(), str(p)).shape == (1, 64, 64)
+
+
+@pytest.mark.parametrize("edit, match", [
+    (lambda m: {**m, "num_shards": 10 ** 12}, "num_shards"),
+    (lambda m: "[" * 100000, "damaged manifest"),
+    (lambda m: {**m, "shards": "x"}, "manifest"),
+])
+def test_damaged_manifests_are_one_line(zoo_dir, tmp_path, capsys, edit, match):
+    import shutil
+
+    d = tmp_path / "z"
+    shutil.copytree(zoo_dir, d)
+    m = json.loads((d / "zoo.json").read_text())
+    new = edit(m)
+    (d / "zoo.json").write_text(new if isinstance(new, str) else json.dumps(new))
+    _one_line(capsys, main(["zoo", "info", str(d), "--verify"]), 1, match)
+
+
+def test_write_errors_and_damaged_runs_are_one_line(zoo_dir, tmp_path, capsys):
+    f = tmp_path / "a_file"
+    f.write_text("x")
+    args = ["train", "--zoo", str(zoo_dir), "--model", "mlp", "--steps", "2", "--probes", "0"]
+    _one_line(capsys, main([*args, "--out", str(f / "run")]), 1, str(f))
+    run = tmp_path / "run"
+    assert main([*args, "--out", str(run)]) == 0
+    capsys.readouterr()
+    (run / "last.pt").write_bytes(b"")  # a 0-byte checkpoint
+    _one_line(capsys, main([*args, "--out", str(run), "--resume"]), 1, "last.pt")
+    (run / "config.json").write_text("[" * 100000)
+    _one_line(capsys, main(["eval", str(run)]), 2, "config.json")
+
+
+def test_a_killed_writers_temporary_files_are_removed(zoo_dir, tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    dead = 2 ** 22 + 12345  # no such process
+    (run / f".last.pt.tmp{dead}").write_bytes(b"x" * 1000)
+    mine = run / f".keep.tmp{os.getpid()}"
+    mine.write_bytes(b"y")
+    assert main(["train", "--zoo", str(zoo_dir), "--model", "mlp", "--steps", "1",
+                 "--probes", "0", "--out", str(run)]) == 0
+    assert not (run / f".last.pt.tmp{dead}").exists() and mine.exists()
+
+
+@pytest.mark.parametrize("argv, match", [
+    (["--set", "steps=${oc.env:HOME}"], "interpolations"),
+    (["--set", "lr=${steps}"], "interpolations"),
+])
+def test_interpolations_are_refused(zoo_dir, tmp_path, capsys, argv, match):
+    code = main(["train", "--zoo", str(zoo_dir), "--model", "mlp", "--out", str(tmp_path / "r"),
+                 *argv])
+    _one_line(capsys, code, 2, match)
+    assert not (tmp_path / "r").exists()
+
+
+def test_split_at_must_be_ordered(tmp_path, capsys):
+    code = main(["zoo", "import", str(tmp_path), "--out", str(tmp_path / "z"), "--split-at",
+                 "5,2"])
+    _one_line(capsys, code, 2, "--split-at")
