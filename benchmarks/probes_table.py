@@ -71,6 +71,36 @@ def table(out: Path) -> str:
     return text
 
 
+def merge_json(out: Path, path: Path, recipe: str = "nfn") -> int:
+    """Add (or replace) this table's rows in ``path`` (benchmarks/results/cpu_table.json's
+    format: one row per dataset, model, probes, seed, minutes and zoo size)."""
+    import datetime
+
+    rows = json.loads(path.read_text())["rows"] if path.is_file() else []
+    new = []
+    for job in sorted(out.glob("*/*/job.json")):
+        j = json.loads(job.read_text())
+        method = j.get("method") or job.parent.name.rsplit("-k", 1)[0]
+        dirs = ([job.parent / "stage1", job.parent / "stage2"] if method == "inr2jls"
+                else [result_dir(job.parent, method)])
+        steps = [json.loads((d / "train.json").read_text())["steps"] for d in dirs]
+        zoo = json.loads((Path(j["zoo"]) / "zoo.json").read_text())
+        c = zoo["dataset"]["counts"]
+        new.append({"dataset": job.parent.parent.name, "model": method,
+                    "probes": j["probes"], "seed": j["seed"], "minutes": j["minutes"],
+                    "steps": steps if len(steps) > 1 else steps[0],
+                    "test_accuracy": round(j["test_accuracy"], 6), "test_inrs": j["test_size"],
+                    "zoo": {"recipe": zoo.get("recipe", {}).get("name", recipe),
+                            "train": c["train"], "val": c["val"], "test": c["test"]},
+                    "date": datetime.date.fromtimestamp(job.stat().st_mtime).isoformat()})
+    key = lambda r: (r["dataset"], r["model"], r["probes"], r["seed"], r["minutes"],  # noqa
+                     r["zoo"]["train"])
+    keys = {key(r) for r in new}
+    rows = [r for r in rows if key(r) not in keys] + new
+    path.write_text(json.dumps({"rows": rows}, indent=1) + "\n")
+    return len(new)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--zoo", action="append", default=[], help="DATASET=ZOO_DIR (repeatable)")
@@ -81,6 +111,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", required=True)
     ap.add_argument("--table", action="store_true", help="only write the table")
+    ap.add_argument("--json", help="also merge the rows into this JSON file "
+                    "(benchmarks/results/cpu_table.json)")
     args = ap.parse_args()
     out = Path(args.out)
     zoos = dict(z.split("=", 1) for z in args.zoo)
@@ -94,6 +126,8 @@ def main() -> None:
                   f"{100 * m['test_accuracy']:.2f} % ({time.perf_counter() - t0:.0f} s)",
                   flush=True)
     print(table(out))
+    if args.json:
+        print(f"{merge_json(out, Path(args.json))} rows merged into {args.json}")
     print(f"machine: {platform.processor() or platform.machine()}; reproduce: "
           f"{command_line()}")
 
