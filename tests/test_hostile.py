@@ -122,3 +122,16 @@ def test_split_at_must_be_ordered(tmp_path, capsys):
     code = main(["zoo", "import", str(tmp_path), "--out", str(tmp_path / "z"), "--split-at",
                  "5,2"])
     _one_line(capsys, code, 2, "--split-at")
+
+
+def test_print_config_names_each_source_and_yaml_holds_run_settings(zoo_dir, tmp_path, capsys):
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text(f"zoo: {zoo_dir}\nout: {tmp_path / 'r'}\nmodel: mlp\nlr: 0.02\n")
+    assert main(["train", "--config", str(cfg), "--steps", "3", "--set", "seed=4",
+                 "--print-config"]) == 0
+    lines = {ln.split("=")[0].strip(): ln for ln in capsys.readouterr().out.splitlines()[1:]}
+    assert lines["lr"].endswith(f"# --config {cfg}") and lines["steps"].endswith("# flag")
+    assert lines["seed"].endswith("# --set") and lines["batch_size"].endswith("# preset cpu")
+    assert not (tmp_path / "r").exists()  # printing trains nothing
+    assert main(["train", "--config", str(cfg), "--steps", "2", "--probes", "0"]) == 0
+    assert (tmp_path / "r" / "train.json").is_file()

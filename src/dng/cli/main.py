@@ -32,10 +32,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("train", help="train a model on a zoo: classify, reconstruct, regress "
                        "(e.g. a CNN's test accuracy) or edit (--task)")
-    t.add_argument("--zoo", required=True, help="zoo directory")
-    t.add_argument("--out", required=True, help="run directory")
-    t.add_argument("--config", help="YAML file of config fields (any field, model included); "
-                   "flags and --set override it")
+    t.add_argument("--zoo", help="zoo directory (or `zoo:` in the --config file)")
+    t.add_argument("--out", help="run directory (or `out:` in the --config file)")
+    t.add_argument("--config", help="YAML file of config fields (any field, model included, "
+                   "and zoo, out, device); flags and --set override it")
     add_config_flags(t)
     t.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                    help="override any config field (repeatable)")
@@ -46,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--no-verify", action="store_true",
                    help="skip the sha256 check of the zoo's files as they are read")
     t.add_argument("--eval", action="store_true", help="run `dng eval` afterwards")
+    t.add_argument("--print-config", action="store_true",
+                   help="print the resolved config, each value with where it came from "
+                        "(field default, preset, --config file, flag, --set), and exit")
     t.add_argument("--output", choices=["image", "inr"],
                    help="--task edit: output the edited image (the paper's; --model inr2jls) "
                         "or an edited INR (--model inr-editor)")
@@ -87,8 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--methods", help="comma list (default inr2jls,dng-encoder,ng-gnn,mlp)")
     r.add_argument("--zoo-root", help="where zoos are built/reused (default OUT/zoos)")
     r.add_argument("--limit", type=POS_INT, help="images per split when a zoo is built (quick runs)")
-    r.add_argument("--recipe", default="reference", choices=["reference", "fast"],
-                   help="fit recipe of zoos that have to be built (see `dng fit --help`)")
+    r.add_argument("--recipe", default="nfn", choices=["nfn", "reference", "dwsnets", "fast"],
+                   help="fit recipe of zoos that have to be built, as `dng zoo fit --recipe` "
+                        "(nfn = reference, the default)")
     _device_arg(r)
     r.set_defaults(fn=cmd_reproduce)
 

@@ -52,27 +52,94 @@ def train_overrides(args) -> list[str]:
     return pairs + list(args.set)
 
 
+RUN_KEYS = ("zoo", "out", "device")  # run settings a --config file may hold besides fields
+
+
+def _run_settings(args) -> str | None:
+    """Fill ``--zoo``/``--out``/``--device`` from the --config file where not given; return a
+    temporary copy of the file without them (the config proper), or the file itself."""
+    if not args.config:
+        return None
+    from dng.train.config import _read_file
+
+    data = _read_file(args.config)
+    extra = {k: data.pop(k) for k in RUN_KEYS if k in data}
+    for k, v in extra.items():
+        if k == "device" and args.device not in (None, "auto"):
+            continue
+        if getattr(args, k, None) in (None, "auto"):
+            setattr(args, k, str(v))
+    if not extra:
+        return args.config
+    import tempfile
+
+    import yaml
+
+    f = tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False)
+    yaml.safe_dump(data, f)
+    f.close()
+    return f.name
+
+
 def cmd_train(args) -> None:
     from dng.train import load_config, load_config_layers, train
 
+    config_file = _run_settings(args)
+    missing = [f"--{k}" for k in ("zoo", "out") if not getattr(args, k)]
+    if missing:
+        raise ConfigError(f"dng train needs {' and '.join(missing)} (flags or keys of --config)")
+    if config_file != args.config:
+        import os
+
+        try:
+            return _train_with(args, config_file, load_config, load_config_layers, train)
+        finally:
+            os.unlink(config_file)
+    return _train_with(args, config_file, load_config, load_config_layers, train)
+
+
+def _train_with(args, config_file, load_config, load_config_layers, train) -> None:
     out = Path(args.out)
     overrides = train_overrides(args)
     if getattr(args, "output", None) == "inr":  # editing into INRs: the INR-output model
         overrides.append("model=inr-editor")
     if args.resume and (out / "config.json").exists():
         saved = load_config(out)
-        cfg = load_config_layers(args.config, overrides, base=saved)
+        cfg = load_config_layers(config_file, overrides, base=saved)
         if cfg.model != saved.model:
             raise ConfigError(f"{out} is a {saved.model} run; --resume cannot make it "
                            f"{cfg.model}")
     else:
-        cfg = load_config_layers(args.config, overrides)
+        cfg = load_config_layers(config_file, overrides)
+    if getattr(args, "print_config", False):
+        return print_config(cfg, args)
     train(args.zoo, out, cfg, resume=args.resume, device=args.device, verify=not args.no_verify,
           force=args.force)
     print(f"wrote {out}/ (best.pt, last.pt, metrics.csv, config.json, train.json); "
           f"next: dng eval {out}")
     if args.eval:
         cmd_eval(argparse.Namespace(run=str(out), zoo=args.zoo, limit=None, device=args.device))
+
+
+def print_config(cfg, args) -> None:
+    """Each field of the resolved config and the layer it came from."""
+    import dataclasses
+
+    from dng.train.config import TrainConfig, _read_file
+
+    default = TrainConfig()
+    preset = TrainConfig.preset_config(cfg.preset, cfg.model)
+    from_file = set(_read_file(args.config)) if args.config else set()
+    flags = {k[4:] for k, v in vars(args).items() if k.startswith("cfg_") and v is not None}
+    sets = {o.split("=", 1)[0].strip() for o in args.set}
+    print(f"# dng train config (model {cfg.model}, preset {cfg.preset})")
+    for f in dataclasses.fields(TrainConfig):
+        v = getattr(cfg, f.name)
+        src = ("--set" if f.name in sets else "flag" if f.name in flags else
+               f"--config {args.config}" if f.name in from_file else
+               f"preset {cfg.preset}" if getattr(preset, f.name) != getattr(default, f.name)
+               else "field default")
+        print(f"{f.name:22s} = {v!r:28}  # {src}")
 
 
 def cmd_edit(args) -> None:

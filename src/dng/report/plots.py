@@ -27,10 +27,16 @@ def plot_confusion(cm: torch.Tensor, classes: list[str], path: Path) -> None:
     ax.set_yticks(range(k), classes, fontsize=7)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
+    total = float(cm.sum())
+    acc = float(cm.diag().sum()) / total if total else float("nan")
+    ax.set_title(f"test accuracy {100 * acc:.1f} % ({int(total)} networks)", fontsize=9)
+    top = float(cm.max()) if cm.numel() else 0.0
     for i in range(k):
         for j in range(k):
-            if k <= 20:
-                ax.text(j, i, int(cm[i, j]), ha="center", va="center", fontsize=6)
+            if k <= 20:  # white on dark cells, black on light ones
+                dark = top > 0 and float(cm[i, j]) > 0.55 * top
+                ax.text(j, i, int(cm[i, j]), ha="center", va="center", fontsize=6,
+                        color="white" if dark else "black")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
@@ -95,6 +101,8 @@ def plot_latents(latents: torch.Tensor, labels: torch.Tensor, path: Path) -> Non
     sc = ax.scatter(p[:, 0], p[:, 1], c=labels.numpy(), cmap="tab10", s=6)
     fig.colorbar(sc, ax=ax)
     ax.set_title("latents, PCA (test split)")
+    ax.set_xlabel("principal component 1")
+    ax.set_ylabel("principal component 2")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
