@@ -135,3 +135,46 @@ def test_print_config_names_each_source_and_yaml_holds_run_settings(zoo_dir, tmp
     assert not (tmp_path / "r").exists()  # printing trains nothing
     assert main(["train", "--config", str(cfg), "--steps", "2", "--probes", "0"]) == 0
     assert (tmp_path / "r" / "train.json").is_file()
+
+
+def test_symlinks_leaving_an_import_layout_are_refused_unless_asked(tmp_path, capsys):
+    src, outside = tmp_path / "sds", tmp_path / "outside"
+    src.mkdir(), outside.mkdir()
+    torch.save(_siren_sd(torch.zeros(4, 2)), src / "0.pt")
+    torch.save(_siren_sd(torch.ones(4, 2)), outside / "secret.pt")
+    (src / "1.pt").symlink_to(outside / "secret.pt")
+    argv = ["zoo", "import", str(src), "--format", "state-dicts", "--image-size", "2", "2"]
+    _one_line(capsys, main([*argv, "--out", str(tmp_path / "z")]), 1, "outside the layout")
+    assert not (tmp_path / "z").exists()
+    assert main([*argv, "--out", str(tmp_path / "z"), "--follow-symlinks"]) == 0
+
+
+def test_a_failed_import_leaves_nothing(tmp_path, capsys):
+    src = tmp_path / "sds"
+    src.mkdir()
+    for i in range(5):
+        torch.save(_siren_sd(torch.zeros(4, 2)), src / f"{i}.pt")
+    torch.save(_siren_sd(torch.full((4, 2), float("nan"))), src / "9.pt")  # the last one
+    (tmp_path / "z").mkdir()  # an empty folder given as --out stays, empty
+    code = main(["zoo", "import", str(src), "--format", "state-dicts", "--image-size", "2",
+                 "2", "--out", str(tmp_path / "z")])
+    assert code == 1 and list((tmp_path / "z").iterdir()) == []
+
+
+def test_damaged_labels_are_refused_before_any_fitting():
+    from dng.data.datasets import ImageSet
+    from dng.errors import DataError
+
+    with pytest.raises(DataError, match="label 200 of image 1"):
+        ImageSet("m", torch.zeros(3, 1, 2, 2, dtype=torch.uint8), torch.tensor([0, 200, 1]),
+                 torch.zeros(3, dtype=torch.int8), ["a", "b"])
+
+
+def test_a_run_that_died_before_its_first_checkpoint_can_be_rerun(zoo_dir, tmp_path):
+    run = tmp_path / "r"
+    run.mkdir()
+    (run / "config.json").write_text("{}")  # all a step-0 crash leaves
+    (run / "metrics.csv").write_text("step\n")
+    assert main(["train", "--zoo", str(zoo_dir), "--model", "mlp", "--steps", "1",
+                 "--probes", "0", "--out", str(run)]) == 0
+    assert (run / "train.json").is_file()

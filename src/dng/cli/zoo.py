@@ -249,7 +249,8 @@ def cmd_import_zoo(args) -> None:
         {"fashion-mnist": (55000, 60000)}.get(args.images or "", (45000, 50000))
     zoo = import_zoo(args.sources, args.out, tuple(args.image_size), args.omega,
                      format=args.format, images=images, split_at=split_at,
-                     val_size=args.val_size, activation=args.activation)
+                     val_size=args.val_size, activation=args.activation,
+                     follow_symlinks=args.follow_symlinks)
     print(zoo.summary())
     r = zoo.manifest["recipe"]
     print(f"activations: {r['activation']} in the hidden layers, linear output"
@@ -362,7 +363,8 @@ def _import_args(i) -> None:
                    help="park: the splits file inside the folder (train/val/test path and "
                         "score lists)")
     i.add_argument("--follow-symlinks", action="store_true",
-                   help="park: allow listed checkpoints that lie outside the folder")
+                   help="allow files reached through links that lead outside the layout "
+                        "(refused by default, naming the file)")
     i.add_argument("--split-file", help="smallcnnzoo: the published split (one row index per "
                    "line); default: the same rule on the file order")
     i.add_argument("--stride", type=POS_INT, default=2,

@@ -43,6 +43,14 @@ class ImageSet:
         if self.labels.shape != (n,) or self.split.shape != (n,):
             raise DataError(f"{self.name}: {n} images but {self.labels.shape[0]} labels / "
                             f"{self.split.shape[0]} split entries")
+        k = len(self.classes)
+        if n and k and (int(self.labels.min()) < 0 or int(self.labels.max()) >= k):
+            bad = ((self.labels < 0) | (self.labels >= k)).nonzero().flatten()
+            raise DataError(f"{self.name}: label {int(self.labels[bad[0]])} of image "
+                            f"{int(bad[0])} is outside 0..{k - 1} ({len(bad)} such labels) — "
+                            "a damaged label file?")
+        if n and (int(self.split.min()) < 0 or int(self.split.max()) > 2):
+            raise DataError(f"{self.name}: split values must be 0 (train), 1 (val) or 2 (test)")
         if not self.checksum:
             h = hashlib.sha256()
             h.update(self.images.numpy().tobytes())

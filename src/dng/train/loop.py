@@ -36,6 +36,13 @@ from dng.zoo import Zoo
 ROWS = 25  # metrics.csv rows to aim for in a run (training loss between validations)
 
 
+def _holds_run(out: Path) -> bool:
+    """A run directory with something to keep: a checkpoint or a finished record (a run that
+    died before its first checkpoint left only its config: a fresh start may reuse it)."""
+    return (out / "config.json").exists() and any(
+        (out / f).exists() for f in ("last.pt", "best.pt", "train.json"))
+
+
 def eval_batch_size(cfg: TrainConfig) -> int:
     return tasks.eval_batch_size(cfg.task_name)
 
@@ -87,7 +94,7 @@ def train(zoo_dir: str | Path, out: str | Path, cfg: TrainConfig, resume: bool =
         task = task_for(cfg, zoo)
     except DNGError as e:
         raise DNGError(f"{zoo_dir}: {e}") from None
-    if out.exists() and (out / "config.json").exists() and not resume:
+    if _holds_run(out) and not resume:
         raise DNGError(f"{out} already holds a run; pass --resume to continue it or choose "
                        "another --out")
     local = ranks.local_slice(cfg.batch_size)
@@ -132,7 +139,7 @@ def train(zoo_dir: str | Path, out: str | Path, cfg: TrainConfig, resume: bool =
     if ranks.main:
         lock.acquire()  # one writer per run directory
         try:
-            if not resume and (out / "config.json").exists():  # a rival started it meanwhile
+            if not resume and _holds_run(out):  # a rival started it meanwhile
                 raise DNGError(f"{out} already holds a run; pass --resume to continue it")
             save_config(out / "config.json", cfg)
         except BaseException:

@@ -13,78 +13,38 @@ refused. Without images, the target image is the INR's own rendering (clamped to
 
 from __future__ import annotations
 
-import pickle
 from pathlib import Path
 
 import torch
 
 from dng.data.datasets import ImageSet, normalize_images
 from dng.errors import ShapeError, ZooError
-from dng.io import check_tensor, atomic_write_json
-from dng.weights import MLPWeights
+from dng.io import atomic_write_json
+from dng.weights import MLPWeights  # noqa: F401
+from dng.zoo.statedicts import safe_load, weights_from_state_dicts  # noqa: F401 (re-exported)
 from dng.zoo.fit import RECIPE_INRS, psnr
 from dng.zoo.siren import SirenSpec, render
 from dng.zoo.store import (FORMAT, VERSION, Zoo, split_stats, write_images,
                            write_shard)
 
 _STATE_EXT = (".pt", ".pth", ".safetensors")
+MAX_CLASSES = 100_000  # labels read from folder names: beyond this they are not classes
 
 
-def safe_load(path: Path):
-    """``torch.load`` with ``weights_only=True``; one clear error for foreign/damaged files."""
-    if path.suffix == ".safetensors":
-        from safetensors.torch import load_file
-        try:
-            return load_file(str(path))
-        except Exception as e:  # noqa: BLE001
-            raise ZooError(f"{path}: unreadable safetensors file ({e})") from None
-    try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as e:
-        raise ZooError(f"{path}: refused — the file holds objects other than tensors and plain "
-                       f"containers ({str(e).splitlines()[0][:200]})") from None
-    except Exception as e:  # noqa: BLE001
-        raise ZooError(f"{path}: not a readable torch file ({e})") from None
+def confine(files, root: Path, follow_symlinks: bool = False) -> None:
+    """Refuse a file that lies outside the layout ``root`` (a symlink, file or folder, that
+    leaves it) unless ``follow_symlinks``; the error names the file and where it points."""
+    if follow_symlinks:
+        return
+    top = Path(root).resolve()
+    for f in files:
+        real = Path(f).resolve()
+        if not real.is_relative_to(top):
+            raise ZooError(f"{f}: leads outside the layout {root} (to {real}); pass "
+                           "--follow-symlinks to import it anyway")
 
 
-def weights_from_state_dicts(state_dicts: list[dict], activations: list[str] | None = None
-                             ) -> MLPWeights:
-    """Stack SIREN state_dicts (keys in order, as (weight, bias) pairs) into :class:`MLPWeights`.
-
-    The official INR zoo's ``net.0.linear.weight, net.0.linear.bias, …, net.2.weight,
-    net.2.bias`` is one such naming; any naming whose tensors alternate 2-D weight, 1-D bias
-    works.
-    """
-    if not state_dicts:
-        raise ZooError("no state_dicts to import")
-    layers = []
-    for n, sd in enumerate(state_dicts):
-        if not isinstance(sd, dict):
-            raise ZooError(f"state_dict {n} is a {type(sd).__name__}, not a dict")
-        items = [(k, v) for k, v in sd.items() if isinstance(v, torch.Tensor)]
-        if len(items) % 2 or not items:
-            raise ZooError(f"state_dict {n}: expected (weight, bias) pairs, got keys "
-                           f"{list(sd)[:8]}")
-        for k, v in items:
-            check_tensor(v, f"state_dict {n}: {k}", ZooError)
-        pairs = [(items[i], items[i + 1]) for i in range(0, len(items), 2)]
-        for (kw, w), (kb, b) in pairs:
-            if w.dim() != 2 or b.dim() != 1 or b.shape[0] != w.shape[0]:
-                raise ZooError(f"state_dict {n}: {kw} {tuple(w.shape)} / {kb} {tuple(b.shape)} "
-                               "is not a (weight, bias) pair")
-        layers.append(pairs)
-    L = len(layers[0])
-    shapes0 = [tuple(p[0][1].shape) for p in layers[0]]
-    for n, pairs in enumerate(layers):
-        if [tuple(p[0][1].shape) for p in pairs] != shapes0:
-            raise ZooError(f"state_dict {n} has layer shapes {[tuple(p[0][1].shape) for p in pairs]}"
-                           f", state_dict 0 has {shapes0}")
-    ws = tuple(torch.stack([pairs[l][0][1].float() for pairs in layers]) for l in range(L))
-    bs = tuple(torch.stack([pairs[l][1][1].float() for pairs in layers]) for l in range(L))
-    return MLPWeights.from_layers(ws, bs, activations)
-
-
-def _collect(sources: list[Path]) -> tuple[list[dict], dict]:
+def _collect(sources: list[Path], follow_symlinks: bool = False) -> tuple[list[dict], dict]:
     """Read state_dicts (and bundle extras) from files/directories."""
     sds: list[dict] = []
     extras: dict = {}
@@ -93,6 +53,7 @@ def _collect(sources: list[Path]) -> tuple[list[dict], dict]:
             files = sorted(f for f in src.rglob("*") if f.suffix in _STATE_EXT and f.is_file())
             if not files:
                 raise ZooError(f"{src}: no .pt/.pth/.safetensors files inside")
+            confine(files, src, follow_symlinks)
         elif src.is_file():
             files = [src]
         else:
@@ -124,15 +85,23 @@ def import_zoo(sources: list[str | Path], out: str | Path, *args, **kwargs) -> Z
         with DirLock(out, "dng import-zoo"):
             return _import_zoo(sources, out, *args, **kwargs)
     except BaseException:
-        if fresh and out.exists() and not any(out.iterdir()):
-            out.rmdir()
+        # all or nothing: the folder was new or empty, so everything in it is this import's
+        import shutil
+
+        if out.exists():
+            for p in out.iterdir():
+                if p.name != DirLock.NAME:
+                    shutil.rmtree(p) if p.is_dir() else p.unlink(missing_ok=True)
+            if fresh and not any(out.iterdir()):
+                out.rmdir()
         raise
 
 
 def _import_zoo(sources: list[str | Path], out: str | Path, image_size: tuple[int, int] = (28, 28),
                 omega: float | None = None, name: str = "imported", format: str = "auto",
                 images: ImageSet | None = None, split_at: tuple[int, int] = (45000, 50000),
-                val_size: int | None = None, activation: str | None = None) -> Zoo:
+                val_size: int | None = None, activation: str | None = None,
+                follow_symlinks: bool = False) -> Zoo:
     """``activation``: the hidden layers' nonlinearity (``sine``, ``relu``, …). State_dicts
     do not say; ``None`` assumes ``sine`` (SIRENs) and the manifest records that it was
     assumed (``recipe.activation_assumed``), which ``dng zoo import`` prints."""
@@ -148,9 +117,11 @@ def _import_zoo(sources: list[str | Path], out: str | Path, image_size: tuple[in
             raise ZooError(f"a {format} zoo is imported from its one root directory")
         entries = layouts.nfn_entries(paths[0], split_at) if format == "nfn" else \
             layouts.dwsnets_entries(paths[0], val_size)
+        confine([e.path for e in entries], paths[0], follow_symlinks)
         return _import_entries(entries, Path(out), format, images, image_size, omega, name,
                                activation=activation)
-    return _import_state_dicts(sources, out, image_size, omega, name, activation)
+    return _import_state_dicts(sources, out, image_size, omega, name, activation,
+                               follow_symlinks)
 
 
 def _activation_note(activation: str | None) -> dict:
@@ -191,6 +162,10 @@ def _import_entries(entries, out: Path, fmt: str, images: ImageSet | None,
         classes = images.classes
     else:
         H, W = image_size
+        if int(labels.max()) >= MAX_CLASSES:
+            bad = int(labels.argmax())
+            raise ZooError(f"{entries[bad].path}: class label {int(labels[bad])} — more than "
+                           f"{MAX_CLASSES} classes is not an image dataset")
         classes = [str(i) for i in range(int(labels.max()) + 1)] if (labels >= 0).any() else []
     out.mkdir(parents=True, exist_ok=True)
     shards, rendered, psnrs = [], [], []
@@ -252,13 +227,14 @@ def _finish(out: Path, spec: SirenSpec, recipe: dict, copies: int, shard_size: i
 
 def _import_state_dicts(sources: list[str | Path], out: str | Path,
                         image_size: tuple[int, int] = (28, 28), omega: float | None = None,
-                        name: str = "imported", activation: str | None = None) -> Zoo:
+                        name: str = "imported", activation: str | None = None,
+                        follow_symlinks: bool = False) -> Zoo:
     """Convert SIREN state_dicts into a zoo at ``out`` (all INRs go to the ``test`` split
     unless the source says otherwise; labels -1 when unknown)."""
     out = Path(out)
     if (out / "zoo.json").exists():  # another importer finished first
         raise ZooError(f"{out} exists and is not empty")
-    sds, extras = _collect([Path(s) for s in sources])
+    sds, extras = _collect([Path(s) for s in sources], follow_symlinks)
     act = _activation_note(activation)
     weights = weights_from_state_dicts(sds)
     kw = extras.get("siren_kwargs", {})
