@@ -178,3 +178,29 @@ def test_a_run_that_died_before_its_first_checkpoint_can_be_rerun(zoo_dir, tmp_p
     assert main(["train", "--zoo", str(zoo_dir), "--model", "mlp", "--steps", "1",
                  "--probes", "0", "--out", str(run)]) == 0
     assert (run / "train.json").is_file()
+
+
+def test_cifar_batch_of_shared_nested_lists_fails_fast():
+    import pickle
+    import time
+
+    from dng.data.cifar import _CIFAR10, _load_cifar
+    from dng.errors import DataError
+
+    lst = [0] * 10
+    for _ in range(6):  # 10**7 values behind a few hundred bytes
+        lst = [lst] * 10
+    raw = pickle.dumps({b"data": lst, b"labels": lst}, protocol=2)
+    assert len(raw) < 1000
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as d:
+        root = Path(d) / "cifar-10-batches-py"
+        root.mkdir()
+        for f in _CIFAR10[1] + _CIFAR10[2]:
+            (root / f).write_bytes(raw)
+        t = time.perf_counter()
+        with pytest.raises(DataError, match="'data' must be a uint8"):
+            _load_cifar("cifar10", _CIFAR10, Path(d), 10)
+        assert time.perf_counter() - t < 5

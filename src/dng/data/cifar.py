@@ -78,9 +78,17 @@ def _load_cifar(name: str, spec: tuple, data_dir: Path | None, n_classes: int) -
         d = _read_cifar_batch(blobs[f], f)
         if "data" not in d or label_key not in d:
             raise DataError(f"{f}: CIFAR batch without 'data'/'{label_key}' entries")
-        x = np.asarray(d["data"], dtype=np.uint8)
-        y = np.asarray(d[label_key], dtype=np.int64)
-        if x.ndim != 2 or x.shape[1] != 3072 or y.shape != (x.shape[0],):
+        x, yl = d["data"], d[label_key]
+        # types first, so that nothing expands (shared nested lists can claim gigabytes)
+        if not isinstance(x, np.ndarray) or x.dtype != np.uint8 or x.ndim != 2:
+            raise DataError(f"{f}: 'data' must be a uint8 (N, 3072) array, got "
+                            f"{type(x).__name__} {getattr(x, 'dtype', '')}")
+        if not isinstance(yl, (list, np.ndarray)) or len(yl) != x.shape[0] or (
+                isinstance(yl, list) and not all(isinstance(v, (int, np.integer)) and
+                                                 not isinstance(v, bool) for v in yl)):
+            raise DataError(f"{f}: '{label_key}' must be {x.shape[0]} integers")
+        y = np.asarray(yl, dtype=np.int64)
+        if x.shape[1] != 3072 or y.shape != (x.shape[0],):
             raise DataError(f"{f}: expected (N, 3072) pixels and N labels, got {x.shape}, {y.shape}")
         xs.append(x.reshape(-1, 3, 32, 32))
         ys.append(y)
