@@ -71,11 +71,31 @@ def ranks_from_env() -> Ranks:
     return Ranks(int(os.environ.get("RANK", "0")), world, int(os.environ.get("LOCAL_RANK", "0")))
 
 
+def exit_with_parent() -> None:
+    """Linux: ask for SIGTERM when the launcher (our parent) dies, so that no rank trains on
+    alone after ``torchrun`` is killed; exit now if it is already gone."""
+    import ctypes
+    import os
+    import signal
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    parent = os.getppid()
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        return
+    if os.getppid() != parent:  # it died before the signal was armed
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
 def init(ranks: Ranks, device: torch.device) -> bool:
     """Join the process group (gloo on CPUs, nccl on CUDA) unless there is one already;
     returns whether this call created it (and so should destroy it)."""
     if not ranks.distributed or dist.is_initialized():
         return False
+    exit_with_parent()
     if device.type == "cuda":
         torch.cuda.set_device(device)
     dist.init_process_group("nccl" if device.type == "cuda" else "gloo",

@@ -107,3 +107,32 @@ def test_fit_under_torchrun_splits_shards_and_equals_one_process(tmp_path):
     assert b["complete"] and len(b["shards"]) == len(a["shards"]) == 5
     assert [s["sha256"] for s in a["shards"]] == [s["sha256"] for s in b["shards"]]
     assert not list((tmp_path / "two" / "shards").glob("*.entry.json"))
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signal: Linux")
+def test_a_rank_exits_when_its_launcher_dies(tmp_path):
+    """The rank arms a parent-death signal; killing the launcher ends it."""
+    import signal
+    import time
+
+    pidfile = tmp_path / "rank.pid"
+    rank = ("import os, time; from dng.distributed import exit_with_parent; exit_with_parent(); "
+            f"open({str(pidfile)!r}, 'w').write(str(os.getpid())); time.sleep(60)")
+    launcher = subprocess.Popen([sys.executable, "-c",
+                                 f"import subprocess, sys; subprocess.run([sys.executable, '-c', "
+                                 f"{rank!r}])"])
+    for _ in range(200):
+        if pidfile.exists() and pidfile.read_text():
+            break
+        time.sleep(0.05)
+    pid = int(pidfile.read_text())
+    launcher.send_signal(signal.SIGKILL)
+    launcher.wait()
+    for _ in range(100):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return  # the rank is gone
+        time.sleep(0.05)
+    os.kill(pid, signal.SIGKILL)
+    pytest.fail("the rank outlived its launcher")
