@@ -57,6 +57,14 @@ class SirenSpec:
                              f"{', '.join(a for a in ACTIVATIONS if a != 'linear')})")
         if self.init not in INITS:
             raise ShapeError(f"unknown SIREN init {self.init!r} ({' or '.join(INITS)})")
+        import math
+
+        for name in ("first_omega", "hidden_omega", "output_offset"):
+            v = getattr(self, name)
+            if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v) \
+                    or (name != "output_offset" and v <= 0):
+                raise ShapeError(f"SIREN {name} must be a finite{' positive' if name != 'output_offset' else ''} "
+                                 f"number, got {v!r}")
         lo, hi = self.image_range
         if not hi > lo:
             raise ShapeError(f"image_range must be (low, high) with high > low, got {self.image_range}")
