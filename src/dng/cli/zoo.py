@@ -252,10 +252,22 @@ def cmd_import_zoo(args) -> None:
                      val_size=args.val_size, activation=args.activation,
                      follow_symlinks=args.follow_symlinks)
     print(zoo.summary())
+    psnr = [v.get("psnr_mean") for v in zoo.manifest.get("stats", {}).values()
+            if isinstance(v, dict) and isinstance(v.get("psnr_mean"), (int, float))]
+    if images is not None and psnr and min(psnr) < LOW_PSNR:
+        import sys
+
+        print(f"dng zoo import: warning: the INRs render their images at only "
+              f"{min(psnr):.1f} dB PSNR (fitted zoos reach > 30 dB): are the coordinates "
+              "transposed, the copies or labels misread, or the output range different? "
+              "See the README's published-layout spec.", file=sys.stderr)
     r = zoo.manifest["recipe"]
     print(f"activations: {r['activation']} in the hidden layers, linear output"
           + (" (assumed: state_dicts do not say; pass --activation if they are not SIRENs)"
              if r["activation_assumed"] else ""))
+
+
+LOW_PSNR = 20.0  # dB: an import whose renderings match their images worse than this warns
 
 
 def cmd_datasets(args) -> None:
