@@ -117,10 +117,31 @@ def test_build_resume_and_train(tmp_path):
           "--emb-dim", "8", "--fourier-dim", "4", "--att-dim", "2", "--hidden", "8",
           "--probes", "0"])
     assert json.loads((tmp_path / "r" / "train.json").read_text())["steps"] == 2
+    main(["train", "--zoo", str(tmp_path / "z"), "--model", "ng-gnn-lite", "--task", "regress",
+          "--out", str(tmp_path / "g"), "--steps", "2", "--eval-every", "2", "--batch-size", "4",
+          "--hidden", "8", "--fourier-dim", "4", "--probes", "0"])
+    assert json.loads((tmp_path / "g" / "train.json").read_text())["steps"] == 2
     pytest.importorskip("sklearn")
     main(["train", "--zoo", str(tmp_path / "z"), "--model", "statnn", "--task", "regress",
           "--out", str(tmp_path / "s")])
     assert "kendall_tau" in json.loads((tmp_path / "s" / "train.json").read_text())["best_val"]
+
+
+def test_ng_gnn_lite_on_mixed_networks_is_permutation_invariant():
+    from dng.mixed import MixedArch
+    from dng.models.ng_mixed import NGGNNLiteMixed
+    from dng.zoo.parkbuild import init_park
+
+    archs = [draw_park_net(i, 0, 3, 4, TINY)[0] for i in range(4)]
+    ws = [init_park(a, [i], 0).to(torch.float64) for i, a in enumerate(archs)]
+    mixed = MixedNets.from_nets(ws)
+    model = NGGNNLiteMixed(mixed.arch, 1, hidden=8, fourier_dim=4).double().eval()
+    out = model(mixed)
+    assert out.shape == (4, 1)
+    p = PackedNets.pack([ws[0]])
+    perms = [torch.randperm(n, generator=torch.Generator().manual_seed(1))
+             for n in p.layer_sizes[1:-1]]
+    torch.testing.assert_close(model(p.permute_hidden(perms)), out[:1], atol=1e-10, rtol=0)
 
 
 def test_published_generator_ranges():

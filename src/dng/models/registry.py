@@ -119,7 +119,13 @@ def _ng_gnn(s, num_classes, **c) -> nn.Module:
 
 
 def _ng_gnn_lite(s, num_classes, **c) -> nn.Module:
+    from dng.mixed import MixedArch
     from dng.models.baselines import NGGNNLite
+
+    if isinstance(s, MixedArch):
+        from dng.models.ng_mixed import NGGNNLiteMixed
+
+        return NGGNNLiteMixed(s, num_classes, **c)
 
     return NGGNNLite(s, num_classes, **c)
 
@@ -193,7 +199,7 @@ MODELS: dict[str, ModelEntry] = {
     "ng-gnn-lite": ModelEntry(_ng_gnn_lite,
                               ("hidden", "fourier_dim", "fourier_scale", "dropout",
                                *PROBE_FIELDS), ("classify", "regress"), "classifier", _CLS,
-                              ("mlp", "cnn"), help="our static-graph GNN (no PyG)"),
+                              ("mlp", "cnn", "mixed"), help="our static-graph GNN (no PyG)"),
     "mlp": ModelEntry(_mlp,
                       ("hidden", "dropout"), ("classify", "regress"), "classifier",
                       ("num_classes",), ("mlp", "cnn"), help="MLP on the flattened weights"),
