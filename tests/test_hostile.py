@@ -204,3 +204,15 @@ def test_cifar_batch_of_shared_nested_lists_fails_fast():
         with pytest.raises(DataError, match="'data' must be a uint8"):
             _load_cifar("cifar10", _CIFAR10, Path(d), 10)
         assert time.perf_counter() - t < 5
+
+
+def test_a_zoo_is_never_complete_without_statistics(zoo_dir, tmp_path):
+    import shutil
+
+    d = tmp_path / "z"
+    shutil.copytree(zoo_dir, d)
+    m = json.loads((d / "zoo.json").read_text())
+    m["stats"] = {}  # what a fit that died computing its statistics used to leave
+    (d / "zoo.json").write_text(json.dumps(m))
+    assert main([*FIT, "--out", str(d)]) == 0  # the rerun finishes it …
+    assert json.loads((d / "zoo.json").read_text())["stats"]  # … with statistics

@@ -170,7 +170,7 @@ def _build_zoo(images: ImageSet, out: Path, spec: SirenSpec | None, recipe: FitR
         if ranks.main and _drop_bad_shards(out, manifest):
             manifest["complete"] = False  # refit what is missing or corrupt
             atomic_write_json(mpath, manifest)
-        if manifest.get("complete"):
+        if manifest.get("complete") and manifest.get("stats"):
             if ranks.distributed and ranks.main:
                 ranks.barrier()
             return Zoo(out)
@@ -251,9 +251,14 @@ def _build_zoo(images: ImageSet, out: Path, spec: SirenSpec | None, recipe: FitR
     manifest["stats"] = {}
     manifest["inr_per_second"] = num / max(manifest["fit_seconds"], 1e-9)
     atomic_write_json(mpath, manifest)
-    zoo = Zoo(out)
-    a = zoo.arrays()
-    manifest["stats"] = split_stats(a.psnr, a.split)
+    try:
+        zoo = Zoo(out)
+        a = zoo.arrays()
+        manifest["stats"] = split_stats(a.psnr, a.split)
+    except BaseException:  # never leave "complete" with no statistics: a rerun finishes it
+        manifest["complete"] = False
+        atomic_write_json(mpath, manifest)
+        raise
     atomic_write_json(mpath, manifest)
     zoo.manifest = manifest
     if ranks.distributed:
