@@ -92,7 +92,8 @@ def test_write_errors_and_damaged_runs_are_one_line(zoo_dir, tmp_path, capsys):
     (run / "last.pt").write_bytes(b"")  # a 0-byte checkpoint
     _one_line(capsys, main([*args, "--out", str(run), "--resume"]), 1, "last.pt")
     (run / "config.json").write_text("[" * 100000)
-    _one_line(capsys, main(["eval", str(run)]), 2, "config.json")
+    _one_line(capsys, main(["eval", str(run)]), 1, "config.json")  # a file problem: 1
+    _one_line(capsys, main(["eval", str(f)]), 1, "not a dng run")
 
 
 def test_a_killed_writers_temporary_files_are_removed(zoo_dir, tmp_path):

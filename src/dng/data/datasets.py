@@ -19,7 +19,7 @@ from dng.data.folder import load_image_folder
 from dng.data.idx import load_fashion_mnist, load_mnist, read_idx
 from dng.data.images import (SPLIT_NAMES, TEST, TRAIN, VAL, ImageSet,
                              normalize_images, split_by_index)
-from dng.errors import ConfigError
+from dng.errors import ConfigError, suggest
 
 # --------------------------------------------------------------------------------------------
 # digits: scikit-learn's bundled 8x8 digits (UCI), shipped inside this package
@@ -54,15 +54,18 @@ def load_dataset(name: str, data_dir: str | os.PathLike | None = None) -> ImageS
     """Load a dataset by name; ``folder:PATH`` (or an existing path) loads an image folder/tar."""
     data_dir = Path(data_dir) if data_dir else (Path(os.environ["DNG_DATA_DIR"])
                                                 if os.environ.get("DNG_DATA_DIR") else None)
-    if name.startswith("folder:"):
+    if name.startswith("folder:") and name[len("folder:"):].strip():
         return load_image_folder(Path(name[len("folder:"):]))
     key = name.lower().replace("_", "-")
     key = {"fashion": "fashion-mnist", "fashionmnist": "fashion-mnist", "cifar-10": "cifar10",
            "cifar-100": "cifar100"}.get(key, key)
+    if not name.strip() or (name.startswith("folder:") and not name[7:].strip()):
+        raise ConfigError(f"empty dataset name; choose one of {', '.join(dataset_names())}")
     if key not in DATASETS:
         if Path(name).exists():
             return load_image_folder(Path(name))
-        raise ConfigError(f"unknown dataset {name!r}; choose one of {', '.join(dataset_names())}")
+        raise ConfigError(f"unknown dataset {name!r}{suggest(key, DATASETS)}; choose one of "
+                          f"{', '.join(dataset_names())}")
     return DATASETS[key](data_dir)
 
 

@@ -256,10 +256,11 @@ def save_config(path: Path, cfg: TrainConfig) -> None:
 def load_run_config(run: str | Path) -> TrainConfig:
     """A run directory's saved ``config.json``, checked like any other config."""
     p = Path(run) / "config.json"
-    if not p.is_file():
-        raise ConfigError(f"{run}: not a dng run (no config.json)")
+    from dng.errors import DNGError
     from dng.io import read_json
 
-    data = read_json(p, "run config", error=ConfigError)
+    if not p.is_file():  # a file problem (exit 1), not a usage one
+        raise DNGError(f"{run}: not a dng run (no config.json)")
+    data = read_json(p, "run config", error=DNGError)
     data.pop("extra", None)  # an unused field of runs made before 2026-11-28
     return load_config_layers(base=TrainConfig(), defaults=data)

@@ -67,6 +67,10 @@ def _collect(sources: list[Path], follow_symlinks: bool = False) -> tuple[list[d
                 extras = {k: obj[k] for k in ("labels", "images_uint8", "siren_kwargs", "dataset")
                           if k in obj}
             elif isinstance(obj, dict):
+                bad = [k for k, v in obj.items() if isinstance(v, torch.Tensor)
+                       and v.is_floating_point() and not torch.isfinite(v).all()]
+                if bad:
+                    raise ZooError(f"{f}: NaN or Inf values in {', '.join(bad[:3])}")
                 sds.append(obj)
             else:
                 raise ZooError(f"{f}: holds a {type(obj).__name__}, not a state_dict")
