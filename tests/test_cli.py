@@ -9,8 +9,9 @@ def test_fit_info_show(tmp_path, capsys):
     out = tmp_path / "zoo"
     assert main(["fit", "--dataset", "digits", "--out", str(out), "--limit", "4", "--steps",
                  "3", "--copies", "1"]) == 0
-    line = capsys.readouterr().out.strip().splitlines()[-1]
+    line, nxt = capsys.readouterr().out.strip().splitlines()[-2:]
     assert line.startswith("fitted 16 INRs") and "PSNR mean/p5" in line
+    assert nxt.startswith(f"next: dng zoo show {out}")
     # rerunning a finished job is a no-op that reports the same zoo
     assert main(["fit", "--dataset", "digits", "--out", str(out), "--limit", "4", "--steps",
                  "3", "--copies", "1"]) == 0

@@ -162,8 +162,10 @@ def demo(out: str | Path = "runs/demo", steps: tuple[int, int] = (400, 150),
     sub = a.select(torch.arange(min(10, len(a))))
     with torch.no_grad():
         rec = render(sub.weights, zoo.spec, *zoo.image_shape[1:])
+    from dng.report import inr_titles
+
     image_grid([("image", normalize_images(sub.target_images())), ("INR", rec)],
-               out / "zoo.png")
+               out / "zoo.png", inr_titles(sub.label, sub.psnr, zoo.classes))
     _say(zoo.summary())
     results = {}
     for i, (name, label, extra) in enumerate(DEMO_RUNS):

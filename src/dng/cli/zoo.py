@@ -49,6 +49,8 @@ def cmd_fit(args) -> None:
                       for k, v in m["stats"].items())
     print(f"fitted {len(zoo)} INRs in {time.perf_counter() - t0:.1f} s "
           f"({m['inr_per_second']:.1f} INR/s fitting); PSNR mean/p5 {parts} → {args.out}")
+    print(f"next: dng zoo show {args.out}   or   dng train --zoo {args.out} --model inr2jls "
+          f"--out runs/s1")
 
 
 def cmd_fit_cnn(args) -> None:
@@ -195,8 +197,9 @@ def cmd_show(args) -> None:
     from dng.data.datasets import normalize_images
 
     imgs = normalize_images(sub.target_images())
-    titles = [f"{zoo.classes[int(l)] if 0 <= l < zoo.num_classes else '?'} "
-              f"{float(p):.1f}dB" for l, p in zip(sub.label, sub.psnr)]
+    from dng.report import inr_titles
+
+    titles = inr_titles(sub.label, sub.psnr, zoo.classes)
     target = Path(args.out) if args.out else Path(args.dir) / "show.png"
     if target.is_dir() or (args.out and args.out.endswith(("/", "\\"))):
         target = target / "show.png"  # --out DIR: the picture goes inside it
@@ -262,6 +265,8 @@ def cmd_import_zoo(args) -> None:
               "transposed, the copies or labels misread, or the output range different? "
               "See the README's published-layout spec.", file=sys.stderr)
     r = zoo.manifest["recipe"]
+    print(f"wrote {args.out}; next: dng zoo show {args.out}   or   dng train --zoo {args.out} "
+          "--model inr2jls --out runs/s1")
     print(f"activations: {r['activation']} in the hidden layers, linear output"
           + (" (assumed: state_dicts do not say; pass --activation if they are not SIRENs)"
              if r["activation_assumed"] else ""))

@@ -39,3 +39,10 @@ def image_grid(rows: list[tuple[str, torch.Tensor]], path: str | Path, titles: l
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
+
+
+def inr_titles(labels, psnr, classes: list[str]) -> list[str]:
+    """Column titles of an image/INR grid: each INR's class and its fitting PSNR."""
+    k = len(classes)
+    return [f"{classes[int(l)] if 0 <= int(l) < k else '?'} {float(p):.1f}dB"
+            for l, p in zip(labels, psnr)]
