@@ -82,6 +82,10 @@ def test_build_resume_and_train(tiny, tmp_path):
     assert out["steps"] == 3 and "kendall_tau" in out["best_val"]
     main(["eval", str(tmp_path / "r")])
     assert (tmp_path / "r" / "regression.png").is_file()
+    # the INR-only views say so in one line
+    assert main(["zoo", "info", str(tmp_path / "z"), "--stats"]) == 2
+    assert main(["zoo", "show", str(tmp_path / "z")]) == 2
+    assert main(["zoo", "info", str(tmp_path / "z"), "--verify"]) == 0
 
 
 def test_vit_forward_trains(tiny):

@@ -164,6 +164,10 @@ def cmd_zoo_info(args) -> None:
     zoo = Zoo(args.dir)
     if args.verify:
         zoo.verify()
+    if args.stats and not zoo.renders:
+        raise ConfigError(f"--stats compares INR layers with the published INR datasets; "
+                          f"{args.dir} holds {zoo.arch.describe()} (its targets are in the "
+                          "summary: dng zoo info without --stats)")
     if args.stats:
         from dng.zoo.stats import compare, layer_stats, stats_table
 
@@ -188,6 +192,9 @@ def cmd_show(args) -> None:
     from dng.zoo import Zoo, render
 
     zoo = Zoo(args.dir)
+    if not zoo.renders:
+        raise ConfigError(f"dng zoo show draws INRs beside their images; {args.dir} holds "
+                          f"{zoo.arch.describe()} (no images to draw)")
     a = zoo.arrays()
     idx = torch.arange(min(args.n, len(a)))
     sub = a.select(idx)
