@@ -29,7 +29,7 @@ from command import command_line
 
 
 def run_job(zoo: Path, out: Path, model: str, seed: int, minutes: float, sets: list[str],
-            task: str = "regress", own: list[str] = ()):
+            task: str = "regress", own: list[str] = (), device: str = "cpu"):
     """One job; ``own``: this job's FIELD=VALUE settings (named in its run directory)."""
     tag = "".join(f"-{kv.replace('=', '')}" for kv in own)
     run = out / f"{model}{tag}-s{seed}"
@@ -39,11 +39,13 @@ def run_job(zoo: Path, out: Path, model: str, seed: int, minutes: float, sets: l
     dng = [sys.executable, "-m", "dng"]
     cmd = dng + ["train", "--zoo", str(zoo), "--model", model, "--task", task,
                  "--out", str(run), "--seed", str(seed), "--budget-minutes", str(minutes),
-                 "--steps", "1000000"] + [x for s in sets for x in ("--set", s)]
+                 "--steps", "1000000", "--device", device] + \
+        [x for s in sets for x in ("--set", s)]
     if (run / "config.json").is_file():
         cmd.append("--resume")
     subprocess.run(cmd, check=True)
-    subprocess.run(dng + ["eval", str(run)], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(dng + ["eval", str(run), "--device", device], check=True,
+                   stdout=subprocess.DEVNULL)
     return json.loads((run / "metrics.json").read_text())
 
 
@@ -90,6 +92,7 @@ def main() -> None:
     ap.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE")
     ap.add_argument("--out", required=True)
     ap.add_argument("--table", action="store_true", help="only write the table")
+    ap.add_argument("--device", default="cpu", help="where the models train (cpu, cuda)")
     a = ap.parse_args()
     out, zoo = Path(a.out), Path(a.zoo)
     if not a.table:
@@ -97,7 +100,7 @@ def main() -> None:
             model, seed, *own = job.split(":")
             own = own[0].split("+") if own else []
             t0 = time.perf_counter()
-            m = run_job(zoo, out, model, int(seed), a.minutes, a.set, a.task, own)
+            m = run_job(zoo, out, model, int(seed), a.minutes, a.set, a.task, own, a.device)
             key = "test_kendall_tau" if a.task == "regress" else "test_mse"
             print(f"[gen_table] {model} seed {seed}: {key} {m[key]:.4f} "
                   f"({time.perf_counter() - t0:.0f} s)", flush=True)

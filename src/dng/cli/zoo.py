@@ -23,12 +23,9 @@ def cmd_fit(args) -> None:
     from dng.zoo.parallel import default_workers
 
     dev = resolve_device(args.device)  # a bad --device fails before any output
-    if args.kind == "cnn":
-        return cmd_fit_cnn(args)
-    if args.kind == "vit":
-        return cmd_fit_vit(args)
-    if args.kind == "park":
-        return cmd_fit_park(args)
+    if args.kind != "inr":  # networks trained on `dev` (the CPU by default)
+        args.fit_device = dev
+        return {"cnn": cmd_fit_cnn, "vit": cmd_fit_vit, "park": cmd_fit_park}[args.kind](args)
     if args.chunk is None:  # the chunk does not change the zoo (format 2), only the speed
         args.chunk = 1024 if dev.type == "cuda" else 32
     images = limit_per_split(load_dataset(args.dataset, args.data_dir), args.limit)
@@ -76,7 +73,7 @@ def cmd_fit_cnn(args) -> None:
     try:
         zoo = build_cnn_zoo(images, args.out, args.count, epochs, args.unit, args.batch_size,
                             args.seed, args.train_size, args.test_size, args.steps_per_epoch,
-                            progress=bar.update)
+                            progress=bar.update, device=args.fit_device)
     finally:
         bar.close()
     import torch
@@ -123,7 +120,8 @@ def cmd_fit_vit(args) -> None:
         zoo = build_vit_zoo(images, args.out, args.count, epochs=choices, unit=args.unit,
                             batch_size=args.batch_size, seed=args.seed,
                             train_size=args.train_size, test_size=args.test_size,
-                            steps_per_epoch=args.steps_per_epoch, progress=bar.update)
+                            steps_per_epoch=args.steps_per_epoch, progress=bar.update,
+                            device=args.fit_device)
     finally:
         bar.close()
     acc = zoo.arrays().column("test_accuracy").double()
@@ -150,7 +148,7 @@ def cmd_fit_park(args) -> None:
     try:
         zoo = build_park_zoo(images, args.out, args.count, epochs, args.unit, args.batch_size,
                              args.seed, args.train_size, args.test_size, args.steps_per_epoch,
-                             progress=bar.update)
+                             progress=bar.update, device=args.fit_device)
     finally:
         bar.close()
     print(zoo.summary())

@@ -101,7 +101,7 @@ def build_cnn_zoo(images: ImageSet, out: str | Path, count: int,
                   batch_size: int = 32, seed: int = 0, train_size: int | None = None,
                   test_size: int | None = None, steps_per_epoch: int | None = None,
                   channels: tuple[int, ...] = (16, 16, 16),
-                  progress: Callable[[int], None] | None = None) -> Zoo:
+                  progress: Callable[[int], None] | None = None, device=None) -> Zoo:
     """Train ``count`` CNNs (the Small CNN Zoo's architecture by default) on ``images`` and keep
     their checkpoints at ``epochs`` in a format-3 zoo at ``out``; see the module docstring.
     An epoch is ``steps_per_epoch`` steps (default: the training images / ``batch_size``)."""
@@ -137,7 +137,7 @@ def build_cnn_zoo(images: ImageSet, out: str | Path, count: int,
         gen = torch.Generator().manual_seed(seed * 1_000_003 + u)
         rows, metas = [], []
         for cp in train_cnns(arch, w0, hyp, x, tr_y, tx, te_y, list(epochs), spe,
-                             batch_size, gen, progress):
+                             batch_size, gen, progress, device):
             cols = {"test_accuracy": cp.test_accuracy, "test_loss": cp.test_loss,
                     "train_loss": cp.train_loss,
                     "epoch": torch.full((len(ids),), float(cp.epoch)),

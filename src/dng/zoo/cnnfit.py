@@ -153,46 +153,60 @@ def score(arch: Arch, w: NetWeights, x: torch.Tensor, y: torch.Tensor,
     chunks of images sized so that one layer's activations stay near 256 MB."""
     per_image = len(w) * max(l.n_out for l in arch.layers) * x[0, 0].numel()
     chunk = chunk or max(1, min(1000, (64 << 20) // max(per_image, 1)))
-    correct = torch.zeros(len(w))
-    loss = torch.zeros(len(w))
+    dev = w.device
+    correct = torch.zeros(len(w), device=dev)
+    loss = torch.zeros(len(w), device=dev)
+    act = None if w.act is None else w.act.to(dev)
     for i in range(0, len(x), chunk):
-        logits = arch.run(w, x[i:i + chunk], act_ids=w.act)  # (B, n, classes)
-        yy = y[i:i + chunk].expand(len(w), -1)
+        logits = arch.run(w, x[i:i + chunk].to(dev), act_ids=act)  # (B, n, classes)
+        yy = y[i:i + chunk].to(dev).expand(len(w), -1)
         correct += (logits.argmax(-1) == yy).sum(1)
         loss += F.cross_entropy(logits.transpose(1, 2), yy, reduction="none").sum(1)
-    return correct / len(x), loss / len(x)
+    return (correct / len(x)).cpu(), (loss / len(x)).cpu()
 
 
 def train_cnns(arch: Arch, weights: NetWeights, hypers: CNNHypers, train_x: torch.Tensor,
                train_y: torch.Tensor, test_x: torch.Tensor, test_y: torch.Tensor,
                checkpoints: list[int], steps_per_epoch: int, batch_size: int = 32,
                generator: torch.Generator | None = None,
-               progress: Callable[[int], None] | None = None) -> Iterator[Checkpoint]:
+               progress: Callable[[int], None] | None = None,
+               device: torch.device | str | None = None) -> Iterator[Checkpoint]:
     """Train ``B`` networks together; yield a :class:`Checkpoint` at each epoch of
     ``checkpoints`` (0: the initial weights). Inputs: images ``(N, C, H, W)`` in [-1, 1],
-    labels ``(N,)``."""
+    labels ``(N,)``. ``device``: where the networks train (batches are drawn on the CPU
+    from ``generator``, so a zoo's networks see the same images on any device; checkpoints
+    come back to the CPU)."""
+    dev = torch.device(device or "cpu")
     B, N = len(weights), len(train_x)
-    params = [t.clone().requires_grad_(True) for t in (*weights.weights, *weights.biases)]
+    params = [t.to(dev).clone().requires_grad_(True)
+              for t in (*weights.weights, *weights.biases)]
     L = len(arch.layers)
-    opt = BatchedOptimizer(params, hypers.optimizer, hypers.lr)
+    opt = BatchedOptimizer(params, hypers.optimizer.to(dev), hypers.lr.to(dev))
     # each network's own images: the first ⌈fraction · N⌉ of its own permutation
     perm = torch.argsort(torch.rand(B, N, generator=generator), dim=1)
     n_own = (hypers.train_fraction * N).ceil().clamp(1, N).float()
-    l2 = hypers.l2.float()
-    dropout = hypers.dropout.float()
-    running = torch.zeros(B)
+    l2 = hypers.l2.float().to(dev)
+    dropout = hypers.dropout.float().to(dev)
+    act = None if weights.act is None else weights.act.to(dev)
+    train_x, train_y = train_x.to(dev), train_y.to(dev)
+    drop_gen = generator
+    if dev.type != "cpu":  # dropout masks are drawn where the activations are
+        drop_gen = torch.Generator(device=dev).manual_seed(
+            int(torch.randint(2 ** 62, (1,), generator=generator)))
+    running = torch.zeros(B, device=dev)
     for epoch in range(max(checkpoints) + 1):
         if epoch > 0:
             running.zero_()
             for _ in range(steps_per_epoch):
                 pick = (torch.rand(B, batch_size, generator=generator) * n_own[:, None]).long()
-                idx = torch.gather(perm, 1, pick)  # (B, batch)
-                w = NetWeights(params[:L], params[L:], arch, weights.act, check=False)
-                logits = arch.run(w, train_x[idx], act_ids=weights.act, dropout=dropout,
-                                  generator=generator)
+                idx = torch.gather(perm, 1, pick).to(dev)  # (B, batch)
+                w = NetWeights(params[:L], params[L:], arch, act, check=False)
+                logits = arch.run(w, train_x[idx], act_ids=act, dropout=dropout,
+                                  generator=drop_gen)
                 ce = F.cross_entropy(logits.transpose(1, 2), train_y[idx],
                                      reduction="none").mean(1)  # (B,)
-                reg = sum((p.pow(2).flatten(1).sum(1) for p in params[:L]), torch.zeros(B))
+                reg = sum((p.pow(2).flatten(1).sum(1) for p in params[:L]),
+                          torch.zeros(B, device=dev))
                 loss = (ce + l2 * reg).sum()
                 grads = torch.autograd.grad(loss, params)
                 opt.step(list(grads))
@@ -201,8 +215,8 @@ def train_cnns(arch: Arch, weights: NetWeights, hypers: CNNHypers, train_x: torc
                     progress(1)
         if epoch in checkpoints:
             w = NetWeights([p.detach().clone() for p in params[:L]],
-                           [p.detach().clone() for p in params[L:]], arch, weights.act,
-                           check=False)
+                           [p.detach().clone() for p in params[L:]], arch, act, check=False)
             acc, tl = score(arch, w, test_x, test_y)
-            yield Checkpoint(epoch, w, acc, tl, running / max(steps_per_epoch, 1)
+            yield Checkpoint(epoch, w.to("cpu") if dev.type != "cpu" else w, acc, tl,
+                             (running / max(steps_per_epoch, 1)).cpu()
                              if epoch > 0 else torch.full((B,), float("nan")))

@@ -75,7 +75,7 @@ def build_park_zoo(images: ImageSet, out: str | Path, count: int,
                    batch_size: int = 32, seed: int = 0, train_size: int | None = None,
                    test_size: int | None = None, steps_per_epoch: int | None = None,
                    ranges: dict = PARK_RANGES,
-                   progress: Callable[[int], None] | None = None) -> Zoo:
+                   progress: Callable[[int], None] | None = None, device=None) -> Zoo:
     """Train ``count`` heterogeneous CNNs on ``images`` and keep their checkpoints at
     ``epochs`` (see the module docstring)."""
     out = Path(out)
@@ -124,7 +124,7 @@ def build_park_zoo(images: ImageSet, out: str | Path, count: int,
                             torch.full((B,), OPTIMIZERS.index("adam")))
             w0 = init_park(archs[k], members, seed)
             for cp in train_cnns(archs[k], w0, hyp, x, tr_y, tx, te_y, list(epochs), spe,
-                                 batch_size, gen, progress):
+                                 batch_size, gen, progress, device):
                 nets.append(cp.weights)
                 for name, v in (("test_accuracy", cp.test_accuracy), ("test_loss", cp.test_loss),
                                 ("train_loss", cp.train_loss),

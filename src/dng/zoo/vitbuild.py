@@ -27,7 +27,7 @@ def build_vit_zoo(images: ImageSet, out: str | Path, count: int, spec: ViTSpec |
                   batch_size: int = 128, lr: float = 1e-3, seed: int = 0,
                   train_size: int | None = None, test_size: int | None = None,
                   steps_per_epoch: int | None = None,
-                  progress: Callable[[int], None] | None = None) -> Zoo:
+                  progress: Callable[[int], None] | None = None, device=None) -> Zoo:
     """Train ``count`` SimpleViTs (the paper's small ViT by default) on ``images``; each draws
     its number of epochs from ``epochs``. An epoch is ``steps_per_epoch`` steps (default: the
     training images / ``batch_size``)."""
@@ -66,7 +66,7 @@ def build_vit_zoo(images: ImageSet, out: str | Path, count: int, spec: ViTSpec |
         gen = torch.Generator().manual_seed(seed * 1_000_003 + u)
         rows, metas = [], []
         for idx, w, acc, loss in train_vits(w0, ep, x, tr_y, tx, te_y, spe, batch_size, lr,
-                                            gen, progress):
+                                            gen, progress, device):
             cols = {"test_accuracy": acc, "test_loss": loss, "epoch": ep[idx].double(),
                     "net_id": ids[idx].double()}
             rows.append(w)

@@ -60,7 +60,8 @@ def init_vits(spec: ViTSpec, ids: torch.Tensor, seed: int) -> ViTWeights:
 def score_vits(w: ViTWeights, x: torch.Tensor, y: torch.Tensor, chunk: int = 250
                ) -> tuple[torch.Tensor, torch.Tensor]:
     """Test accuracy and mean cross-entropy ``(B,)`` on shared images."""
-    correct, loss = torch.zeros(len(w)), torch.zeros(len(w))
+    correct = torch.zeros(len(w), device=w.device)
+    loss = torch.zeros(len(w), device=w.device)
     for i in range(0, len(x), chunk):
         logits = w.run(x[i:i + chunk])
         yy = y[i:i + chunk].expand(len(w), -1)
@@ -73,13 +74,17 @@ def train_vits(w0: ViTWeights, epochs: torch.Tensor, train_x: torch.Tensor,
                train_y: torch.Tensor, test_x: torch.Tensor, test_y: torch.Tensor,
                steps_per_epoch: int, batch_size: int = 128, lr: float = 1e-3,
                generator: torch.Generator | None = None,
-               progress: Callable[[int], None] | None = None
+               progress: Callable[[int], None] | None = None, device=None
                ) -> Iterator[tuple[torch.Tensor, ViTWeights, torch.Tensor, torch.Tensor]]:
     """Train ``B`` ViTs with Adam; yield ``(index, weights, test_accuracy, test_loss)`` for the
-    networks (positions in ``w0``) whose ``epochs`` end at each epoch boundary."""
+    networks (positions in ``w0``) whose ``epochs`` end at each epoch boundary. ``device``:
+    where they train (minibatches drawn on the CPU; results come back to the CPU)."""
+    dev = torch.device(device or "cpu")
     order = torch.argsort(epochs, descending=True, stable=True)
     keys = list(w0.params)
-    params = {k: w0.params[k][order].clone() for k in keys}
+    params = {k: w0.params[k][order].to(dev).clone() for k in keys}
+    train_x, train_y = train_x.to(dev), train_y.to(dev)
+    test_x, test_y = test_x.to(dev), test_y.to(dev)
     m = {k: torch.zeros_like(v) for k, v in params.items()}
     v2 = {k: torch.zeros_like(v) for k, v in params.items()}
     ep = epochs[order]
@@ -90,13 +95,14 @@ def train_vits(w0: ViTWeights, epochs: torch.Tensor, train_x: torch.Tensor,
         if len(done):
             w = ViTWeights(w0.spec, {k: params[k][done] for k in keys}, check=False)
             acc, loss = score_vits(w, test_x, test_y)
-            yield order[done], ViTWeights(w0.spec, {k: p.clone() for k, p in w.params.items()},
-                                          check=False), acc, loss
+            yield order[done], ViTWeights(w0.spec, {k: p.to("cpu", copy=True)
+                                                    for k, p in w.params.items()},
+                                          check=False), acc.cpu(), loss.cpu()
         if n_active == 0:
             break
         for _ in range(steps_per_epoch):
             t += 1
-            idx = torch.randint(len(train_x), (batch_size,), generator=generator)
+            idx = torch.randint(len(train_x), (batch_size,), generator=generator).to(dev)
             leaf = {k: params[k][:n_active].detach().requires_grad_(True) for k in keys}
             logits = ViTWeights(w0.spec, leaf, check=False).run(train_x[idx])
             ce = F.cross_entropy(logits.transpose(1, 2),
