@@ -52,7 +52,8 @@ def train_overrides(args) -> list[str]:
     return pairs + list(args.set)
 
 
-RUN_KEYS = ("zoo", "out", "device")  # run settings a --config file may hold besides fields
+# run settings a --config file may hold besides the config fields (every flag of dng train)
+RUN_KEYS = ("zoo", "out", "device", "resume", "force", "no_verify", "eval")
 
 
 def _run_settings(args) -> str | None:
@@ -65,9 +66,11 @@ def _run_settings(args) -> str | None:
     data = _read_file(args.config)
     extra = {k: data.pop(k) for k in RUN_KEYS if k in data}
     for k, v in extra.items():
-        if k == "device" and args.device not in (None, "auto"):
-            continue
-        if getattr(args, k, None) in (None, "auto"):
+        if k in ("resume", "force", "no_verify", "eval"):
+            if not isinstance(v, bool):
+                raise ConfigError(f"{args.config}: {k} must be true or false, got {v!r}")
+            setattr(args, k, getattr(args, k, False) or v)
+        elif getattr(args, k, None) in (None, "auto"):
             setattr(args, k, str(v))
     if not extra:
         return args.config
