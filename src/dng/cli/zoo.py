@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from pathlib import Path
@@ -25,7 +24,9 @@ def cmd_fit(args) -> None:
     dev = resolve_device(args.device)  # a bad --device fails before any output
     if args.kind != "inr":  # networks trained on `dev` (the CPU by default)
         args.fit_device = dev
-        return {"cnn": cmd_fit_cnn, "vit": cmd_fit_vit, "park": cmd_fit_park}[args.kind](args)
+        from dng.cli.netfit import fit_networks
+
+        return fit_networks(args)
     if args.chunk is None:  # the chunk does not change the zoo (format 2), only the speed
         args.chunk = 1024 if dev.type == "cuda" else 32
     images = limit_per_split(load_dataset(args.dataset, args.data_dir), args.limit)
@@ -48,112 +49,6 @@ def cmd_fit(args) -> None:
           f"({m['inr_per_second']:.1f} INR/s fitting); PSNR mean/p5 {parts} → {args.out}")
     print(f"next: dng zoo show {args.out}   or   dng train --zoo {args.out} --model inr2jls "
           f"--out runs/s1")
-
-
-def cmd_fit_cnn(args) -> None:
-    import sys
-
-    from tqdm import tqdm
-
-    from dng.data import load_dataset
-    from dng.zoo.cnnbuild import build_cnn_zoo, grayscale
-
-    name = args.dataset
-    gs = name.endswith("-gs")
-    images = load_dataset(name[:-3] if gs else name, args.data_dir)
-    if gs:
-        images = grayscale(images)
-    epochs = _epochs(args.epochs or "0,1,2,4")
-    train_n = int((images.split != 2).sum()) if args.train_size is None else args.train_size
-    spe = args.steps_per_epoch or max(1, train_n // args.batch_size)
-    units = -(-args.count // args.unit)
-    bar = tqdm(total=units * max(epochs) * spe, desc=f"train {args.count} CNNs on {name}",
-               unit="step", file=sys.stderr, mininterval=0.5 if sys.stderr.isatty() else 30.0)
-    t0 = time.perf_counter()
-    try:
-        zoo = build_cnn_zoo(images, args.out, args.count, epochs, args.unit, args.batch_size,
-                            args.seed, args.train_size, args.test_size, args.steps_per_epoch,
-                            progress=bar.update, device=args.fit_device)
-    finally:
-        bar.close()
-    import torch
-
-    acc = zoo.arrays().column("test_accuracy")
-    last = zoo.arrays().column("epoch") == max(epochs)
-    q = torch.quantile(acc[last].double(), torch.tensor([0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0],
-                                                        dtype=torch.float64))
-    print(zoo.summary())
-    print(f"trained {args.count} CNNs in {time.perf_counter() - t0:.1f} s; test accuracy at epoch "
-          f"{max(epochs)}: quantiles 0/10/25/50/75/90/100 % = "
-          + " / ".join(f"{v:.3f}" for v in q.tolist()))
-    print(f"next: dng train --zoo {args.out} --model dng-encoder --task regress --out runs/gen")
-
-
-def _epochs(text: str) -> tuple[int, ...]:
-    from dng.errors import ConfigError
-
-    try:
-        ep = tuple(int(e) for e in text.split(","))
-    except ValueError:
-        raise ConfigError(f"--epochs takes comma-separated integers, got {text!r}") from None
-    if not ep or min(ep) < 0:
-        raise ConfigError(f"--epochs must be non-negative, got {text!r}")
-    return ep
-
-
-def cmd_fit_vit(args) -> None:
-    import sys
-
-    import torch
-    from tqdm import tqdm
-
-    from dng.data import load_dataset
-    from dng.zoo.vitbuild import build_vit_zoo
-    from dng.zoo.vitfit import EPOCH_CHOICES
-
-    images = load_dataset(args.dataset, args.data_dir)
-    choices = _epochs(args.epochs) if args.epochs else EPOCH_CHOICES
-    bar = tqdm(desc=f"train {args.count} ViTs on {args.dataset}", unit="step", file=sys.stderr,
-               mininterval=0.5 if sys.stderr.isatty() else 30.0)
-    t0 = time.perf_counter()
-    try:
-        zoo = build_vit_zoo(images, args.out, args.count, epochs=choices, unit=args.unit,
-                            batch_size=args.batch_size, seed=args.seed,
-                            train_size=args.train_size, test_size=args.test_size,
-                            steps_per_epoch=args.steps_per_epoch, progress=bar.update,
-                            device=args.fit_device)
-    finally:
-        bar.close()
-    acc = zoo.arrays().column("test_accuracy").double()
-    q = torch.quantile(acc, torch.tensor([0.0, 0.25, 0.5, 0.75, 1.0], dtype=torch.float64))
-    print(zoo.summary())
-    print(f"trained {args.count} ViTs in {time.perf_counter() - t0:.1f} s; test accuracy "
-          "quantiles 0/25/50/75/100 % = " + " / ".join(f"{v:.3f}" for v in q.tolist()))
-    print(f"next: dng train --zoo {args.out} --model dng-encoder --task regress --out runs/vit")
-
-
-def cmd_fit_park(args) -> None:
-    import sys
-
-    from tqdm import tqdm
-
-    from dng.data import load_dataset
-    from dng.zoo.parkbuild import build_park_zoo
-
-    images = load_dataset(args.dataset, args.data_dir)
-    epochs = _epochs(args.epochs or "0,1,2,4")
-    bar = tqdm(desc=f"train {args.count} mixed CNNs on {args.dataset}", unit="step",
-               file=sys.stderr, mininterval=0.5 if sys.stderr.isatty() else 30.0)
-    t0 = time.perf_counter()
-    try:
-        zoo = build_park_zoo(images, args.out, args.count, epochs, args.unit, args.batch_size,
-                             args.seed, args.train_size, args.test_size, args.steps_per_epoch,
-                             progress=bar.update, device=args.fit_device)
-    finally:
-        bar.close()
-    print(zoo.summary())
-    print(f"trained {args.count} heterogeneous CNNs in {time.perf_counter() - t0:.1f} s")
-    print(f"next: dng train --zoo {args.out} --model dng-encoder --task regress --out runs/park")
 
 
 def cmd_zoo_info(args) -> None:
@@ -213,83 +108,10 @@ def cmd_show(args) -> None:
     print(f"wrote {out}")
 
 
-def cmd_import_zoo(args) -> None:
-    from dng.zoo import import_zoo
-
-    if args.format == "smallcnnzoo":
-        from dng.zoo.smallcnnzoo import import_smallcnnzoo
-
-        if len(args.sources) != 1:
-            raise ConfigError("--format smallcnnzoo takes one folder (weights.npy, layout.csv, "
-                              "metrics.csv.gz)")
-        step = None if args.step == "all" else int(args.step)
-        zoo = import_smallcnnzoo(args.sources[0], args.out, step, args.split_file, args.stride)
-        print(zoo.summary())
-        print(f"next: dng train --zoo {args.out} --model dng-encoder --task regress "
-              f"--out runs/gen")
-        return
-
-    if args.format == "park":
-        from dng.zoo.parkzoo import import_park
-
-        if len(args.sources) != 1:
-            raise ConfigError("--format park takes one folder (the splits file and checkpoints)")
-        zoo = import_park(args.sources[0], args.out, args.splits, args.follow_symlinks)
-        print(zoo.summary())
-        print(f"next: dng train --zoo {args.out} --model dng-encoder --task regress "
-              f"--out runs/park")
-        return
-
-    images = None
-    if args.images:
-        from dng.data import load_dataset
-
-        images = load_dataset(args.images, args.data_dir)
-    if args.split_at:
-        try:
-            a, b = (int(x) for x in args.split_at.split(","))
-        except ValueError:
-            raise ConfigError(f"--split-at takes TRAIN_END,VAL_END (two integers), got "
-                              f"{args.split_at!r}") from None
-        if not 0 < a <= b:
-            raise ConfigError(f"--split-at {args.split_at}: need 0 < TRAIN_END <= VAL_END")
-    split_at = tuple(int(x) for x in args.split_at.split(",")) if args.split_at else \
-        {"fashion-mnist": (55000, 60000)}.get(args.images or "", (45000, 50000))
-    zoo = import_zoo(args.sources, args.out, tuple(args.image_size), args.omega,
-                     format=args.format, images=images, split_at=split_at,
-                     val_size=args.val_size, activation=args.activation,
-                     follow_symlinks=args.follow_symlinks)
-    print(zoo.summary())
-    psnr = [v.get("psnr_mean") for v in zoo.manifest.get("stats", {}).values()
-            if isinstance(v, dict) and isinstance(v.get("psnr_mean"), (int, float))]
-    if images is not None and psnr and min(psnr) < LOW_PSNR:
-        import sys
-
-        print(f"dng zoo import: warning: the INRs render their images at only "
-              f"{min(psnr):.1f} dB PSNR (fitted zoos reach > 30 dB): are the coordinates "
-              "transposed, the copies or labels misread, or the output range different? "
-              "See the README's published-layout spec.", file=sys.stderr)
-    r = zoo.manifest["recipe"]
-    print(f"wrote {args.out}; next: dng zoo show {args.out}   or   dng train --zoo {args.out} "
-          "--model inr2jls --out runs/s1")
-    print(f"activations: {r['activation']} in the hidden layers, linear output"
-          + (" (assumed: state_dicts do not say; pass --activation if they are not SIRENs)"
-             if r["activation_assumed"] else ""))
-
-
-LOW_PSNR = 20.0  # dB: an import whose renderings match their images worse than this warns
-
-
 def cmd_datasets(args) -> None:
     from dng.data import dataset_names
 
     print("\n".join(dataset_names()))
-
-
-def _step(v: str) -> str:
-    if v != "all" and not v.isdigit():
-        raise argparse.ArgumentTypeError("a step number or 'all'")
-    return v
 
 
 def _fit_args(f) -> None:
@@ -366,42 +188,7 @@ def _show_args(s) -> None:
     s.set_defaults(fn=cmd_show)
 
 
-def _import_args(i) -> None:
-    i.add_argument("sources", nargs="+", help="bundle .pt, state_dict files or directories")
-    i.add_argument("--out", required=True)
-    i.add_argument("--image-size", type=POS_INT, nargs=2, default=[28, 28],
-                   help="height and width the INRs are rendered at")
-    i.add_argument("--omega", type=POS_FLOAT, default=None,
-                   help="sine frequency ω0 when the files do not say")
-    i.add_argument("--format", default="auto",
-                   choices=["auto", "nfn", "dwsnets", "state-dicts", "smallcnnzoo", "park"],
-                   help="zoo layout (auto: from the directory structure; smallcnnzoo: the Small "
-                        "CNN Zoo's weights.npy + layout.csv + metrics.csv.gz; park: the CNN Wild "
-                        "Park release, a splits JSON + checkpoint_*/checkpoint.pt)")
-    i.add_argument("--step", default="86", type=_step,
-                   help="smallcnnzoo: the checkpoint step to import (default 86, the field's "
-                        "choice), or 'all'")
-    i.add_argument("--splits", default="splits.json",
-                   help="park: the splits file inside the folder (train/val/test path and "
-                        "score lists)")
-    i.add_argument("--follow-symlinks", action="store_true",
-                   help="allow files reached through links that lead outside the layout "
-                        "(refused by default, naming the file)")
-    i.add_argument("--split-file", help="smallcnnzoo: the published split (one row index per "
-                   "line); default: the same rule on the file order")
-    i.add_argument("--stride", type=POS_INT, default=2,
-                   help="smallcnnzoo: the convolutions' stride (the layout does not say; 2)")
-    i.add_argument("--images", help="attach the images of this dataset (same index), e.g. mnist")
-    i.add_argument("--data-dir", help="where --images' dataset lies")
-    i.add_argument("--split-at", help="nfn layout: TRAIN_END,VAL_END image indices "
-                   "(default 45000,50000; 55000,60000 with --images fashion-mnist)")
-    i.add_argument("--val-size", type=NONNEG_INT,
-                   help="dwsnets layout: validation INRs carved from train (default 10 %%)")
-    i.add_argument("--activation", choices=["sine", "relu", "tanh", "gelu", "sigmoid"],
-                   help="the MLPs' hidden nonlinearity (state_dicts do not say; default: sine, "
-                        "reported as assumed)")
-    i.set_defaults(fn=cmd_import_zoo)
-
+from dng.cli.zooimport import _import_args  # noqa: E402  (the import verb, its own module)
 
 ZOO_VERBS = (("fit", "fit", _fit_args, "fit an INR zoo (one SIREN per image), resumable"),
              ("info", "zoo-info", _info_args, "summarise a zoo (--stats, --verify)"),
