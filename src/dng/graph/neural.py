@@ -69,12 +69,15 @@ def dynamic_graph(weights: NetWeights | PackedNets) -> list[Snapshot]:
                 enumerate(zip(weights.weights, weights.biases, weights.activations))]
     act = weights.act_ids()
     pairs = residual_pairs(arch)
-    res = torch.tensor(pairs, dtype=torch.int64, device=weights.device).reshape(-1, 2).T
-    ones = torch.ones(weights.batch_size, res.shape[1], dtype=torch.bool, device=weights.device)
+    res = ones = None
+    if pairs:  # (most CNNs have none: no tensors to build)
+        res = torch.tensor(pairs, dtype=torch.int64, device=weights.device).T
+        ones = torch.ones(weights.batch_size, res.shape[1], dtype=torch.bool,
+                          device=weights.device)
     return [Snapshot(l, weights.taps(l), b if b is not None else
                      weights.weights[l].new_zeros(weights.batch_size, layer.n_out),
                      layer.activation, slots[l], layer.taps, None, act[:, l],
-                     *_residuals_into(l, arch.sizes, res, ones))
+                     *(_residuals_into(l, arch.sizes, res, ones) if pairs else (None,) * 3))
             for l, (b, layer) in enumerate(zip(weights.biases, arch.layers))]
 
 
