@@ -241,3 +241,15 @@ def test_short_runs_log_enough_rows_and_resume_without_duplicates(zoo_dir, tmp_p
     RunLogger(tmp_path / "r", {}, resume=True, resume_step=25)
     again = [int(r["step"]) for r in csv.DictReader(open(tmp_path / "r" / "metrics.csv"))]
     assert again == [s for s in steps if s <= 25]
+
+
+def test_budget_runs_validate_often_when_validation_is_cheap(zoo_dir, tmp_path):
+    """A wall-clock run validates about 20 times (and logs the training loss between)."""
+    import csv
+
+    cfg = TrainConfig(model="mlp", steps=10 ** 6, eval_every=10 ** 5, budget_minutes=0.05,
+                      batch_size=4, probes=0)
+    train(zoo_dir, tmp_path / "r", cfg, progress=False)
+    rows = list(csv.DictReader(open(tmp_path / "r" / "metrics.csv")))
+    vals = [r for r in rows if r["val_metric"] != "nan"]
+    assert len(vals) >= 10 and len(rows) >= 20

@@ -34,6 +34,7 @@ from dng.zoo import Zoo
 
 
 ROWS = 25  # metrics.csv rows to aim for in a run (training loss between validations)
+VALIDATIONS = 20  # validations to aim for in a wall-clock-budget run (when they are cheap)
 
 
 def _holds_run(out: Path) -> bool:
@@ -158,6 +159,9 @@ def train(zoo_dir: str | Path, out: str | Path, cfg: TrainConfig, resume: bool =
         # training-loss rows between validations: at least ~ROWS rows in any run
         row_steps = max(1, min(cfg.eval_every, cfg.steps // ROWS))
         row_secs, t_row = budget / ROWS, time.perf_counter()
+        # with a wall-clock budget, validate about VALIDATIONS times too — while a validation
+        # costs under 5 % of the interval (one process: ranks would have to agree on time)
+        val_secs, t_val, val_cost = budget / VALIDATIONS, time.perf_counter(), 0.0
         n_train = len(train_data)
         per_epoch = max(1, n_train // cfg.batch_size)
         perm: dict[int, torch.Tensor] = {}
@@ -193,7 +197,10 @@ def train(zoo_dir: str | Path, out: str | Path, cfg: TrainConfig, resume: bool =
             n_run += 1
             done = ranks.agree(step >= cfg.steps or time.perf_counter() - t_start >= budget)
             now = time.perf_counter()
-            if not (step % cfg.eval_every == 0 or done) and ranks.main and \
+            validate = step % cfg.eval_every == 0 or done or (
+                not ranks.distributed and now - t_val >= val_secs
+                and val_cost <= 0.05 * val_secs)
+            if not validate and ranks.main and \
                     (step % row_steps == 0 or now - t_row >= row_secs):
                 part = float(running) / max(n_run, 1)
                 logger.row(step, now - t_start, part, math.nan, task.metric,
@@ -202,7 +209,7 @@ def train(zoo_dir: str | Path, out: str | Path, cfg: TrainConfig, resume: bool =
                     bar.set_postfix_str(f"step {step}, loss {part:.4f}")
                 running, n_run, t_row, t_log, seen_log = torch.zeros((), device=dev), 0, now, \
                     now, 0
-            if step % cfg.eval_every == 0 or done:
+            if validate:
                 t_row = now
                 train_loss = float(running) / max(n_run, 1)
                 if not math.isfinite(train_loss):
@@ -212,6 +219,7 @@ def train(zoo_dir: str | Path, out: str | Path, cfg: TrainConfig, resume: bool =
                 running, n_run = torch.zeros((), device=dev), 0
                 if ranks.main:
                     m = evaluate(net, val_data, task)
+                    val_cost, t_val = time.perf_counter() - now, time.perf_counter()
                     model.train()
                     now = time.perf_counter()
                     rate = seen_log / max(now - t_log, 1e-9)
