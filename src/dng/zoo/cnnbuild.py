@@ -23,7 +23,7 @@ from dng.errors import ZooError
 from dng.io import DirLock, atomic_write_json
 from dng.weights import NetWeights
 from dng.zoo.cnnfit import draw_hypers, init_cnns, score, train_cnns
-from dng.zoo.netzoo import manifest, shard_tensors, target_stats
+from dng.zoo.netzoo import manifest, shard_tensors, target_stats, trained_on
 from dng.zoo.shards import read_manifest, write_shard
 from dng.zoo.store import Zoo
 
@@ -119,8 +119,7 @@ def build_cnn_zoo(images: ImageSet, out: str | Path, count: int,
     recipe = {"kind": "cnn", "count": count, "epochs": list(epochs), "unit": unit,
               "batch_size": batch_size, "steps_per_epoch": spe, "train_images": len(tr_x),
               "test_images": len(te_x), "subsets": "seeded random", "channels": list(channels)}
-    dataset = {"name": images.name, "checksum": images.checksum, "classes": [],
-               "image_shape": list(images.image_shape), "network_classes": images.classes}
+    dataset = trained_on(images)
     targets = ["test_accuracy", "test_loss", "train_loss", "epoch", "net_id", "lr", "l2",
                "dropout", "train_fraction", "init_std", "init", "optimizer"]
     identity = manifest(arch, targets, dataset, recipe, seed, count * len(epochs), n_units)

@@ -50,6 +50,13 @@ def manifest(arch: Arch, targets: list[str], dataset: dict, recipe: dict, seed: 
             "images": None, "stats": {}}
 
 
+def trained_on(images) -> dict:
+    """The manifest's ``dataset`` entry of a zoo of networks trained on ``images`` (its
+    classes are the networks' outputs, not the zoo's labels: the zoo has none)."""
+    return {"name": images.name, "checksum": images.checksum, "classes": [],
+            "image_shape": list(images.image_shape), "network_classes": images.classes}
+
+
 def shard_tensors(weights, split: torch.Tensor, columns: dict[str, torch.Tensor],
                   label: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
     meta = {"split": split.to(torch.int8)}

@@ -33,7 +33,7 @@ from dng.mixed import MixedArch, MixedNets
 from dng.weights import NetWeights
 from dng.zoo.cnnbuild import build_units, data_subsets, network_splits
 from dng.zoo.cnnfit import OPTIMIZERS, CNNHypers, _seed, train_cnns
-from dng.zoo.netzoo import manifest
+from dng.zoo.netzoo import manifest, trained_on
 from dng.zoo.store import Zoo
 
 PARK_RANGES = {"layers": (2, 5), "channels": (4, 8, 16, 32), "kernels": (3, 5, 7),
@@ -101,8 +101,7 @@ def build_park_zoo(images: ImageSet, out: str | Path, count: int,
               "batch_size": batch_size, "steps_per_epoch": spe, "train_images": len(tr_x),
               "test_images": len(te_x), "subsets": "seeded random", "optimizer": "adam",
               "ranges": {k: list(v) if isinstance(v, tuple) else v for k, v in ranges.items()}}
-    dataset = {"name": images.name, "checksum": images.checksum, "classes": [],
-               "image_shape": list(images.image_shape), "network_classes": images.classes}
+    dataset = trained_on(images)
     targets = ["test_accuracy", "test_loss", "train_loss", "epoch", "net_id", "lr"]
     n_units = -(-count // unit)
     identity = manifest(mixed, targets, dataset, recipe, seed, count * len(epochs), n_units)

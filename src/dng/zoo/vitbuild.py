@@ -14,7 +14,7 @@ from dng.data.datasets import ImageSet, normalize_images
 from dng.errors import ZooError
 from dng.vit import ViTSpec, ViTWeights
 from dng.zoo.cnnbuild import build_units, data_subsets, network_splits
-from dng.zoo.netzoo import manifest, shard_tensors
+from dng.zoo.netzoo import manifest, shard_tensors, trained_on
 from dng.zoo.store import Zoo
 from dng.zoo.vitfit import EPOCH_CHOICES, draw_epochs, init_vits, train_vits
 
@@ -52,8 +52,7 @@ def build_vit_zoo(images: ImageSet, out: str | Path, count: int, spec: ViTSpec |
               "batch_size": batch_size, "lr": lr, "optimizer": "adam",
               "steps_per_epoch": spe, "train_images": len(tr_x), "test_images": len(te_x),
               "subsets": "seeded random", "minibatches": "shared by a unit's networks"}
-    dataset = {"name": images.name, "checksum": images.checksum, "classes": [],
-               "image_shape": list(images.image_shape), "network_classes": images.classes}
+    dataset = trained_on(images)
     targets = ["test_accuracy", "test_loss", "epoch", "net_id"]
     identity = manifest(spec, targets, dataset, recipe, seed, count, n_units)
     split_of = network_splits(count, seed)
