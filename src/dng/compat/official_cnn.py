@@ -27,18 +27,24 @@ from dng.zoo.smallcnnzoo import read_smallcnnzoo
 OFFICIAL_ACTIVATIONS = ("relu", "tanh")
 
 
-def cnn_encoder_config(config: dict) -> EncoderConfig:
+def tap_encoder_config(config: dict, dim: int, att_dim: int, heads: int, **fixed
+                       ) -> EncoderConfig:
+    """A reference taps-as-heads encoder's config (one pass; its defaults ``dim`` for
+    ``fourier_dim``/``emb_dim``, ``att_dim``, ``heads``), with the model's ``fixed`` flags."""
     if int(config.get("rnn_layer", 1)) != 1:
-        raise ShapeError("the reference CNN encoder runs one pass only (rnn_layer >= 2 crashes "
-                         "there: quirk Q6)")
-    return EncoderConfig(fourier_dim=int(config.get("fourier_dim", 128)),
+        raise ShapeError("the reference taps-as-heads encoders run one pass only "
+                         "(rnn_layer >= 2 crashes there: quirk Q6 of official_dng_cnn)")
+    return EncoderConfig(fourier_dim=int(config.get("fourier_dim", dim)),
                          fourier_scale=float(config.get("fourier_scale", 1)),
-                         emb_dim=int(config.get("emb_dim", 128)),
+                         emb_dim=int(config.get("emb_dim", dim)),
                          cell=str(config.get("rnn_mode", "gru")), passes=1,
                          dropout=float(config.get("drop", 0.0)), message="heads",
-                         att_dim=int(config.get("att_dim", 32)),
-                         heads=int(config.get("n_heads", 9)), pad_taps="zeros",
-                         network_activation_embedding=True)
+                         att_dim=int(config.get("att_dim", att_dim)), heads=heads, **fixed)
+
+
+def cnn_encoder_config(config: dict) -> EncoderConfig:
+    return tap_encoder_config(config, 128, 32, int(config.get("n_heads", 9)), pad_taps="zeros",
+                              network_activation_embedding=True)
 
 
 _PATTERNS = [

@@ -21,6 +21,7 @@ import torch
 
 from dng.arch import ACTIVATIONS, Arch, Layer
 from dng.compat.keys import load_strict, rename
+from dng.compat.official_cnn import tap_encoder_config
 from dng.errors import ShapeError
 from dng.io import check_tensor
 from dng.models.encoder import EncoderConfig
@@ -34,17 +35,9 @@ PARK_ACTIVATIONS = {"relu": "relu", "gelu": "gelu", "tanh": "tanh", "sigmoid": "
 
 
 def park_encoder_config(config: dict) -> EncoderConfig:
-    if int(config.get("rnn_layer", 1)) != 1:
-        raise ShapeError("the reference Wild Park encoder is read with one pass (rnn_layer 1)")
-    return EncoderConfig(fourier_dim=int(config.get("fourier_dim", 64)),
-                         fourier_scale=float(config.get("fourier_scale", 1)),
-                         emb_dim=int(config.get("emb_dim", 64)),
-                         cell=str(config.get("rnn_mode", "gru")), passes=1,
-                         dropout=float(config.get("drop", 0.0)), message="heads",
-                         att_dim=int(config.get("att_dim", 16)),
-                         heads=int(config.get("max_h", 49)), pad_taps="masked",
-                         layer_activation_embedding=True, shared_layers=True,
-                         residual_messages=True)
+    return tap_encoder_config(config, 64, 16, int(config.get("max_h", 49)), pad_taps="masked",
+                              layer_activation_embedding=True, shared_layers=True,
+                              residual_messages=True)
 
 
 _NAMES = {"norm": "norm", "src_node_lin": "src_lin", "edge_lin": "edge_lin",
