@@ -82,6 +82,10 @@ def test_build_resume_and_train(tiny, tmp_path):
     assert out["steps"] == 3 and "kendall_tau" in out["best_val"]
     main(["eval", str(tmp_path / "r")])
     assert (tmp_path / "r" / "regression.png").is_file()
+    main(["train", "--zoo", str(tmp_path / "z"), "--model", "ng-gnn-lite", "--task", "regress",
+          "--out", str(tmp_path / "g"), "--steps", "2", "--eval-every", "2", "--batch-size", "2",
+          "--hidden", "8", "--fourier-dim", "4"])
+    assert "kendall_tau" in json.loads((tmp_path / "g" / "train.json").read_text())["best_val"]
     # the INR-only views say so in one line
     assert main(["zoo", "info", str(tmp_path / "z"), "--stats"]) == 2
     assert main(["zoo", "show", str(tmp_path / "z")]) == 2

@@ -121,7 +121,12 @@ def _ng_gnn(s, num_classes, **c) -> nn.Module:
 def _ng_gnn_lite(s, num_classes, **c) -> nn.Module:
     from dng.mixed import MixedArch
     from dng.models.baselines import NGGNNLite
+    from dng.vit import ViTSpec
 
+    if isinstance(s, ViTSpec):
+        from dng.models.ng_vit import NGGNNLiteViT
+
+        return NGGNNLiteViT(s, num_classes, **c)
     if isinstance(s, MixedArch):
         from dng.models.ng_mixed import NGGNNLiteMixed
 
@@ -199,7 +204,8 @@ MODELS: dict[str, ModelEntry] = {
     "ng-gnn-lite": ModelEntry(_ng_gnn_lite,
                               ("hidden", "fourier_dim", "fourier_scale", "dropout",
                                *PROBE_FIELDS), ("classify", "regress"), "classifier", _CLS,
-                              ("mlp", "cnn", "mixed"), help="our static-graph GNN (no PyG)"),
+                              ("mlp", "cnn", "vit", "mixed"),
+                              help="our static-graph GNN (no PyG)"),
     "mlp": ModelEntry(_mlp,
                       ("hidden", "dropout"), ("classify", "regress"), "classifier",
                       ("num_classes",), ("mlp", "cnn"), help="MLP on the flattened weights"),
