@@ -121,6 +121,11 @@ def test_build_resume_and_train(tmp_path):
           "--out", str(tmp_path / "g"), "--steps", "2", "--eval-every", "2", "--batch-size", "4",
           "--hidden", "8", "--fourier-dim", "4", "--probes", "0"])
     assert json.loads((tmp_path / "g" / "train.json").read_text())["steps"] == 2
+    pytest.importorskip("torch_geometric")
+    main(["train", "--zoo", str(tmp_path / "z"), "--model", "ng-gnn", "--task", "regress",
+          "--out", str(tmp_path / "n"), "--steps", "2", "--eval-every", "2", "--batch-size", "4",
+          "--hidden", "8", "--fourier-dim", "4", "--probes", "0"])
+    assert json.loads((tmp_path / "n" / "train.json").read_text())["steps"] == 2
     pytest.importorskip("sklearn")
     main(["train", "--zoo", str(tmp_path / "z"), "--model", "statnn", "--task", "regress",
           "--out", str(tmp_path / "s")])

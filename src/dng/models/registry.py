@@ -115,7 +115,15 @@ def _statnn(arch, num_classes, **config) -> nn.Module:
 def _ng_gnn(s, num_classes, **c) -> nn.Module:
     from dng.models.ng_gnn import NGGNN  # PyTorch Geometric: dng[baselines]
 
-    return NGGNN(s, num_classes, **c)
+    from dng.arch import Arch
+
+    if isinstance(s, Arch) and s.is_mlp:
+        s = s.sizes
+    if isinstance(s, tuple):  # MLPs: the published model exactly
+        return NGGNN(s, num_classes, **c)
+    from dng.models.ng_gnn_any import NGGNNAny
+
+    return NGGNNAny(s, num_classes, **c)
 
 
 def _ng_gnn_lite(s, num_classes, **c) -> nn.Module:
@@ -199,8 +207,9 @@ MODELS: dict[str, ModelEntry] = {
                               help="DNG-Encoder + MLP head (classes, or one regression output)"),
     "ng-gnn": ModelEntry(_ng_gnn,
                          ("hidden", "fourier_dim", "fourier_scale", "dropout", *PROBE_FIELDS),
-                         ("classify", "regress"), "classifier", _CLS, extra="torch_geometric",
-                         help="NG-GNN as published (PyG PNA)"),
+                         ("classify", "regress"), "classifier", _CLS,
+                         ("mlp", "cnn", "vit", "mixed"), extra="torch_geometric",
+                         help="NG-GNN as published (PyG PNA); CNN, mixed and ViT graphs too"),
     "ng-gnn-lite": ModelEntry(_ng_gnn_lite,
                               ("hidden", "fourier_dim", "fourier_scale", "dropout",
                                *PROBE_FIELDS), ("classify", "regress"), "classifier", _CLS,
