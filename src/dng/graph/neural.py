@@ -55,6 +55,8 @@ class Snapshot:
     res_src: torch.Tensor | None = None
     res_dst: torch.Tensor | None = None
     res_mask: torch.Tensor | None = None
+    src_mask: torch.Tensor | None = None  # (B, n_in) real source nodes (padded batches)
+    carry: torch.Tensor | None = None  # (B,) networks for which this layer is a copy
 
 
 def dynamic_graph(weights: NetWeights | PackedNets) -> list[Snapshot]:
@@ -62,6 +64,10 @@ def dynamic_graph(weights: NetWeights | PackedNets) -> list[Snapshot]:
     one-tap path has always read them; any other architecture: 4-D taps)."""
     if isinstance(weights, PackedNets):
         return _packed_graph(weights)
+    from dng.padded import PaddedNets
+
+    if isinstance(weights, PaddedNets):
+        return _padded_graph(weights)
     arch = weights.arch
     slots = arch.slots()
     if arch.is_mlp:
@@ -96,6 +102,13 @@ def _packed_graph(p: PackedNets) -> list[Snapshot]:
     sizes = p.layer_sizes
     return [Snapshot(l, p.taps[l], p.biases[l], "mixed", l, p.taps[l].shape[-1], p.tap_mask[l],
                      p.act[:, l], *_residuals_into(l, sizes, p.res_index, p.res_mask))
+            for l in range(p.num_layers)]
+
+
+def _padded_graph(p) -> list[Snapshot]:
+    return [Snapshot(l, p.taps[l], p.biases[l], "mixed", l, p.taps[l].shape[-1], p.tap_mask[l],
+                     p.act[:, l], *_residuals_into(l, p.sizes, p.res_index, p.res_mask),
+                     p.node_mask[l], p.carry[:, l])
             for l in range(p.num_layers)]
 
 

@@ -56,6 +56,7 @@ from dng.models.probes import ProbeFeatures
 from dng.models.tap_layer import TapDNGLayer
 from dng.mixed import MixedNets
 from dng.packed import PackedNets
+from dng.padded import PaddedNets
 from dng.weights import ACTIVATIONS, NetWeights
 
 MESSAGES = ("linear", "heads")
@@ -88,6 +89,7 @@ class EncoderConfig:
     layer_activation_embedding: bool = False  # as above, each layer its own activation
     shared_layers: bool = False  # one set of layer parameters for every snapshot: any depth
     residual_messages: bool = False  # residual edges: h_t += ResLin(h_s) after the update
+    mixed_batches: str = "buckets"  # mixed zoos: "buckets" of equal node counts | "padded"
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -106,6 +108,9 @@ class DNGEncoder(nn.Module):
             raise ShapeError(f"unknown cell {config.cell!r} (choose {', '.join(CELLS)})")
         if config.passes < 1:
             raise ShapeError("passes must be >= 1")
+        if config.mixed_batches not in ("buckets", "padded"):
+            raise ShapeError(f"mixed_batches must be 'buckets' or 'padded', got "
+                             f"{config.mixed_batches!r}")
         if config.message not in MESSAGES:
             raise ShapeError(f"unknown message {config.message!r} (choose {', '.join(MESSAGES)})")
         self.config = config
@@ -197,8 +202,8 @@ class DNGEncoder(nn.Module):
             state_dict[key] = torch.cat([old, self.net_act_emb.detach()[old.shape[0]:]])
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
-    def check(self, weights: NetWeights | PackedNets) -> None:
-        if not isinstance(weights, (NetWeights, PackedNets)):
+    def check(self, weights: NetWeights | PackedNets | PaddedNets) -> None:
+        if not isinstance(weights, (NetWeights, PackedNets, PaddedNets)):
             raise ShapeError(f"expected MLPWeights, NetWeights or PackedNets, got "
                              f"{type(weights).__name__}")
         s, want = weights.layer_sizes, self.layer_sizes
@@ -208,7 +213,7 @@ class DNGEncoder(nn.Module):
             raise ShapeError(f"the encoder was built for networks "
                              f"{'→'.join(map(str, want))} ({free} must match), got "
                              f"{'→'.join(map(str, s))}")
-        taps = weights.max_taps if isinstance(weights, PackedNets) else weights.arch.max_taps
+        taps = weights.arch.max_taps if isinstance(weights, NetWeights) else weights.max_taps
         if taps > 1 and self.config.message != "heads":
             raise ShapeError("these networks have kernels with several taps; the encoder was "
                              "built with message='linear' (one tap per edge)")
@@ -256,8 +261,16 @@ class DNGEncoder(nn.Module):
                     kw["node_add"] = self.net_act_emb[snap.act].unsqueeze(1)
                 if snap.mask is not None:
                     kw["mask"] = snap.mask
-                h = self.dropout(layer(h, snap.edges, inputs[l], cell, self.fourier, extra,
-                                       u_is_raw=p == 0, **kw))
+                if snap.src_mask is not None:
+                    kw["src_mask"] = snap.src_mask
+                new = self.dropout(layer(h, snap.edges, inputs[l], cell, self.fourier, extra,
+                                         u_is_raw=p == 0, **kw))
+                if snap.carry is not None:  # padded batches: a copy for shallower networks
+                    n = new.shape[1]
+                    old = h[:, :n] if h.shape[1] >= n else torch.cat(
+                        [h, h.new_zeros(h.shape[0], n - h.shape[1], h.shape[2])], 1)
+                    new = torch.where(snap.carry[:, None, None], old, new)
+                h = new
                 if snap.res_src is not None and self.config.residual_messages:
                     h = self._residual(h, h0, states, snap)
                 states.append(h)
@@ -272,6 +285,8 @@ class DNGEncoder(nn.Module):
         return h.index_add(1, snap.res_dst, term)
 
     def forward(self, weights: NetWeights | PackedNets | MixedNets) -> torch.Tensor:
+        if isinstance(weights, MixedNets) and self.config.mixed_batches == "padded":
+            return self.node_states(PaddedNets.from_mixed(weights))[-1].flatten(1)
         if isinstance(weights, MixedNets):  # one pass per set of equal node counts
             rows, outs = zip(*[(r, self.node_states(p)[-1].flatten(1))
                                for r, p in weights.buckets()])

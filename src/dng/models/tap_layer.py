@@ -68,9 +68,12 @@ class TapDNGLayer(nn.Module):
         return e
 
     def message(self, h_src: torch.Tensor, taps: torch.Tensor, fourier,
-                mask: torch.Tensor | None = None) -> torch.Tensor:
+                mask: torch.Tensor | None = None,
+                src_mask: torch.Tensor | None = None) -> torch.Tensor:
         """``mask (B, T)``: per-network real taps (networks of different kernels in one
-        batch); a masked tap's product ``Ê ⊙ S`` is multiplied by 0 — the reference's order."""
+        batch); a masked tap's product ``Ê ⊙ S`` is multiplied by 0 — the reference's order.
+        ``src_mask (B, n_in)``: real source nodes (a padded batch); the others' mapped terms
+        are left out of the sum."""
         B, n_out, n_in, T = taps.shape
         if mask is None:
             e = self.edge_heads(taps, fourier)
@@ -85,11 +88,14 @@ class TapDNGLayer(nn.Module):
             if T < self.heads:  # heads beyond every network's taps: masked
                 q = torch.cat([q, q.new_zeros(*q.shape[:3], self.heads - T, q.shape[-1])], 3)
         q = q.flatten(3)  # (B, n_out, n_in, H·A), head-major
-        return self.map2(torch.relu(self.map1(q))).sum(2)
+        out = self.map2(torch.relu(self.map1(q)))
+        if src_mask is not None:
+            out = out * src_mask.to(out.dtype)[:, None, :, None]
+        return out.sum(2)
 
     def forward(self, h_src, taps, u, cell, fourier, extra=None, u_is_raw=True,
-                node_add=None, mask=None):
-        m = self.message(h_src, taps, fourier, mask)
+                node_add=None, mask=None, src_mask=None):
+        m = self.message(h_src, taps, fourier, mask, src_mask)
         if u_is_raw:
             u = fourier(u)
             if node_add is not None:
