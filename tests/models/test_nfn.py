@@ -41,3 +41,22 @@ def test_nfn_trains_from_the_cli_on_a_separable_zoo(separable_zoo, tmp_path):
                  "--model", "nfn", "--steps", "120", "--eval-every", "40", "--batch-size", "16",
                  "--hidden", "16", "--dropout", "0", "--device", "cpu"]) == 0
     assert evaluate_run(tmp_path / "r", progress=False)["test_accuracy"] >= 0.7
+
+
+@pytest.mark.parametrize("mode", ["hnp", "np"])
+def test_nfn_on_cnns_is_invariant_to_hidden_channels(mode):
+    """Conv kernels enter as nfn's (B, 1, n_out, n_in, k_h, k_w) weights; permuting hidden
+    channels changes nothing."""
+    from dng.arch import Arch
+    from dng.zoo.cnnfit import draw_hypers, init_cnns
+
+    arch = Arch.cnn(1, (3, 4), kernels=3, dense=(2,))
+    w = init_cnns(arch, draw_hypers(torch.arange(3), 0), torch.arange(3), 0).to(torch.float64)
+    torch.manual_seed(0)
+    model = create("nfn", arch, num_classes=1, hidden=4, fourier_dim=4, mode=mode)
+    model = model.double().eval()
+    q = w.permute_hidden([torch.tensor([2, 0, 1]), torch.tensor([3, 1, 0, 2])])
+    with torch.no_grad():
+        a = model(w)
+        torch.testing.assert_close(model(q), a, atol=1e-10, rtol=1e-10)
+        assert not torch.allclose(a[0], a[1])  # and it reads the weights

@@ -97,6 +97,13 @@ def test_cnn_zoo_trains_the_regression_task(digits, tmp_path):
     m = json.loads((tmp_path / "r" / "train.json").read_text())
     assert m["steps"] == 3 and "kendall_tau" in m["best_val"]
     assert Zoo(tmp_path / "z").arch.num_parameters == 4970
+    pytest.importorskip("nfn")
+    pytest.importorskip("torch_geometric")
+    for model in ("nfn", "ng-gnn"):  # the baselines of issue 21 on CNN graphs
+        main(["train", "--zoo", str(tmp_path / "z"), "--model", model, "--task", "regress",
+              "--out", str(tmp_path / model), "--steps", "2", "--eval-every", "2",
+              "--batch-size", "4", "--hidden", "4", "--fourier-dim", "4"])
+        assert json.loads((tmp_path / model / "train.json").read_text())["steps"] == 2
 
 
 def test_grayscale():

@@ -11,8 +11,10 @@ paper's NFN row; or ``HNPLinear``) of ``hidden`` = 512 channels with ReLU, the i
 Linear(1000, 1000) → ReLU → Dropout → Linear(1000, classes)`` with dropout 0.5. No input
 normalisation (``normalize: False`` there).
 
-Input: :class:`~dng.weights.MLPWeights` → nfn's ``WeightSpaceFeatures`` with one channel
-(:func:`dng.interop.to_nfn`). Hidden-neuron permutations leave the output unchanged. Needs the
+Input: :class:`~dng.weights.MLPWeights`, or the ``NetWeights`` of one CNN architecture (conv
+kernels enter as nfn's ``(B, 1, n_out, n_in, k_h, k_w)`` weights, as the NFN paper reads the
+Small CNN Zoo) → nfn's ``WeightSpaceFeatures`` with one channel (:func:`dng.interop.to_nfn`).
+Hidden-neuron (channel) permutations leave the output unchanged. Needs the
 optional extra: ``pip install "dng[baselines]"``.
 """
 
@@ -46,10 +48,18 @@ class NFNClassifier(nn.Module):
         common, L = _nfn()
         if mode not in ("hnp", "np"):
             raise ConfigError(f"nfn mode must be hnp or np, got {mode!r}")
-        self.layer_sizes = tuple(int(n) for n in layer_sizes)
-        probe = common.WeightSpaceFeatures(
-            [torch.zeros(1, 1, self.layer_sizes[i + 1], self.layer_sizes[i])
-             for i in range(len(self.layer_sizes) - 1)],
+        from dng.arch import Arch
+
+        self.arch = layer_sizes if isinstance(layer_sizes, Arch) else Arch.mlp(layer_sizes)
+        self.layer_sizes = self.arch.sizes
+        if any(not layer.bias for layer in self.arch.layers) or any(
+                layer.residual is not None for layer in self.arch.layers):
+            raise ShapeError(f"NFN reads networks whose every layer has a bias and no "
+                             f"residual; {self.arch.describe()} is not one")
+        probe = common.WeightSpaceFeatures(  # conv kernels: (B, 1, n_out, n_in, k_h, k_w)
+            [torch.zeros(1, 1, layer.n_out, layer.n_in, *layer.kernel[:2])
+             if layer.kind == "conv" else torch.zeros(1, 1, layer.n_out, layer.n_in)
+             for layer in self.arch.layers],
             [torch.zeros(1, 1, n) for n in self.layer_sizes[1:]])
         spec = common.network_spec_from_wsfeat(probe)
         Linear = L.HNPLinear if mode == "hnp" else L.NPLinear
@@ -68,8 +78,9 @@ class NFNClassifier(nn.Module):
                                        num_classes], dropout))
 
     def forward(self, weights: MLPWeights) -> torch.Tensor:
-        if weights.layer_sizes != self.layer_sizes:
-            raise ShapeError(f"NFN built for MLPs {self.layer_sizes}, got {weights.layer_sizes}")
+        if weights.arch.signature() != self.arch.signature():
+            raise ShapeError(f"NFN built for {self.arch.describe()}, got "
+                             f"{weights.arch.describe()}")
         return self.head(self.body(to_nfn(weights)).flatten(1))
 
     def predict(self, weights: MLPWeights) -> torch.Tensor:
