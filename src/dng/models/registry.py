@@ -163,7 +163,7 @@ def _nfn_classifier(mlp_shape, num_classes, **config) -> nn.Module:
 
 ENCODER_FIELDS = ("emb_dim", "fourier_dim", "fourier_scale", "passes", "cell", "aggregation",
                   "positional_embedding", "activation_embedding", "probes", "probe_mode")
-CNN_ENCODER_FIELDS = ("att_dim", "pad_taps")
+CNN_ENCODER_FIELDS = ("att_dim", "pad_taps", "mixed_batches")
 PROBE_FIELDS = ("probes", "probe_mode")
 
 

@@ -57,6 +57,7 @@ class TrainConfig:
     probe_mode: str = "post"  # probe features: "post"- or "pre"-activations
     att_dim: int = 32  # dng-encoder on CNNs: width of each tap head
     pad_taps: str = "zeros"  # dng-encoder on CNNs: zeros (reference) | masked
+    mixed_batches: str = "buckets"  # dng-encoder on mixed zoos: buckets | padded
     latent_dim: int = 64
     latent_generator: bool = True
     dropout: float = 0.2  # classifier (head) dropout
@@ -149,6 +150,8 @@ class TrainConfig:
             bad("style", "choose dilate, erode or gradient")
         if self.pad_taps not in ("zeros", "masked"):
             bad("pad_taps", "choose zeros or masked")
+        if self.mixed_batches not in ("buckets", "padded"):
+            bad("mixed_batches", "choose buckets or padded")
         if self.att_dim < 1:
             bad("att_dim", "must be >= 1")
         return self

@@ -104,6 +104,8 @@ HELP = {  # one line per field: the CLI's help text
     "style": "edit: dilate | erode | gradient (OpenCV's conventions)",
     "att_dim": "dng-encoder on CNNs: width of each tap head",
     "pad_taps": "dng-encoder on CNNs: zeros (the reference: unmasked padded taps) | masked",
+    "mixed_batches": "dng-encoder on mixed zoos: buckets of equal node counts (faster on a "
+                     "CPU) | padded (one batch)",
     "preset": "cpu | paper | gpu: the values a run starts from",
     "steps": "step budget", "batch_size": "global batch (split over torchrun ranks)",
     "lr": "learning rate", "weight_decay": "weight decay", "optimizer": "adam | adamw",
