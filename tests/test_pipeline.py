@@ -17,8 +17,11 @@ def test_demo_runs_both_models_with_step_budgets(tmp_path, capsys):
         assert (s1["steps"], s2["steps"]) == (3, 2)  # step budgets, not wall clock
         for png in ("reconstructions", "confusion", "curves", "latents_pca"):
             assert (out / run / "stage2" / f"{png}.png").stat().st_size > 1000
-    probes = json.loads((out / "inr2jls" / "stage1" / "config.json").read_text())["probes"]
-    paper = json.loads((out / "inr2jls-paper" / "stage1" / "config.json").read_text())["probes"]
+    def probes(run):  # the model's settings are its config section
+        return json.loads((out / run / "stage1" / "config.json").read_text())["model_config"][
+            "probes"]
+
+    probes, paper = probes("inr2jls"), probes("inr2jls-paper")
     assert probes > 0 and paper == 0
     report = (out / "report.md").read_text()
     assert report.count("test accuracy") >= 1 and "paper-faithful" in report

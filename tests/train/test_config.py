@@ -47,7 +47,7 @@ def test_config_file_plus_overrides_equals_flags(tmp_path):
     ("nope: 1\n", [], "unknown config field 'nope'"),
     ("", ["batch_size=abc"], "batch_size"),
     ("steps: many\n", [], "steps"),
-    ("", ["dropout=1.5"], "dropout"),
+    ("", ["model=mlp", "dropout=1.5"], "dropout"),
     ("", ["lr=nan"], "lr"),
     ("", ["steps=0"], "steps"),
     ("", ["model=bogus"], "unknown model 'bogus'"),
@@ -119,16 +119,18 @@ def test_registry_builds_what_training_builds(zoo, model, preset):
 
 
 def test_every_config_field_has_a_flag_with_help():
-    import dataclasses
 
     from dng.train.presets import HELP
 
     parser = build_parser()
     train_parser = parser._subparsers._group_actions[0].choices["train"]
     flags = {o for a in train_parser._actions for o in a.option_strings}
-    for f in dataclasses.fields(TrainConfig):
-        assert f"--{f.name.replace('_', '-')}" in flags, f.name
-        assert HELP.get(f.name), f"no help text for {f.name}"
+    from dng.models.settings import SETTINGS
+    from dng.train.config import run_fields
+
+    for name in [n for n, _, _ in run_fields()] + list(SETTINGS):
+        assert f"--{name.replace('_', '-')}" in flags, name
+        assert HELP.get(name), f"no help text for {name}"
     assert "--rnn-layers" in flags and "--from" in flags  # the older spellings stay
     a = _flags(["--no-latent-generator", "--passes", "2", "--dropout", "0"])
     assert sorted(train_overrides(a)) == ["dropout=0.0", "latent_generator=false", "passes=2"]

@@ -253,3 +253,22 @@ def test_budget_runs_validate_often_when_validation_is_cheap(zoo_dir, tmp_path):
     rows = list(csv.DictReader(open(tmp_path / "r" / "metrics.csv")))
     vals = [r for r in rows if r["val_metric"] != "nan"]
     assert len(vals) >= 10 and len(rows) >= 20
+
+
+def test_runs_saved_before_model_sections_load_and_resume(zoo_dir, tmp_path):
+    """A run directory whose config.json holds every model setting at the top level (as
+    before the model sections) loads with its model's settings, resumes and evaluates."""
+    from dng.models.settings import SETTINGS
+    from dng.train.config import load_run_config
+
+    run = tmp_path / "run"
+    train(zoo_dir, run, cfg("mlp", steps="3", hidden="8"), progress=False)
+    saved = json.loads((run / "config.json").read_text())
+    assert saved["model_config"] == {"hidden": 8, "dropout": saved["model_config"]["dropout"]}
+    old = {k: v for k, v in saved.items() if k != "model_config"}
+    old.update({k: d for k, (_, d) in SETTINGS.items()}, **saved["model_config"])
+    (run / "config.json").write_text(json.dumps(old))  # the flat union, as written before
+    back = load_run_config(run)
+    assert back.model_config == saved["model_config"] and back.hidden == 8
+    res = train(zoo_dir, run, back.override({"steps": "6"}), resume=True, progress=False)
+    assert res["steps"] == 6 and evaluate_run(run)["test_size"] == 16

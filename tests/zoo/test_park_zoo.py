@@ -121,7 +121,8 @@ def test_build_resume_and_train(tmp_path):
           "--out", str(tmp_path / "rp"), "--steps", "2", "--eval-every", "2", "--batch-size",
           "4", "--emb-dim", "8", "--fourier-dim", "4", "--att-dim", "2", "--hidden", "8",
           "--probes", "0", "--set", "mixed_batches=padded"])  # one padded batch per step
-    assert json.loads((tmp_path / "rp" / "config.json").read_text())["mixed_batches"] == "padded"
+    saved = json.loads((tmp_path / "rp" / "config.json").read_text())
+    assert saved["model_config"]["mixed_batches"] == "padded"
     main(["train", "--zoo", str(tmp_path / "z"), "--model", "ng-gnn-lite", "--task", "regress",
           "--out", str(tmp_path / "g"), "--steps", "2", "--eval-every", "2", "--batch-size", "4",
           "--hidden", "8", "--fourier-dim", "4", "--probes", "0"])

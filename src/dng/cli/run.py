@@ -17,28 +17,27 @@ NONNEG_FIELDS = {"seed", "copies", "probes", "weight_decay", "dropout", "encoder
 
 
 def add_config_flags(parser: argparse.ArgumentParser) -> None:
-    """One flag per :class:`~dng.train.TrainConfig` field (``--batch-size`` for
-    ``batch_size``; booleans as ``--x/--no-x``), default "not given"."""
-    import dataclasses
-
-    from dng.train.config import TrainConfig
+    """One flag per :class:`~dng.train.TrainConfig` field and per model setting
+    (``--batch-size`` for ``batch_size``; booleans as ``--x/--no-x``), default "not given"."""
+    from dng.models.settings import SETTINGS
+    from dng.train.config import run_fields
     from dng.train.presets import HELP
 
-    for f in dataclasses.fields(TrainConfig):
-        names = [f"--{f.name.replace('_', '-')}", *FLAG_ALIASES.get(f.name, [])]
-        t = str(f.type)
-        kw = {"dest": f"cfg_{f.name}", "default": None, "help": HELP.get(f.name, ""),
-              "metavar": f.name.upper()}
-        if f.default is not dataclasses.MISSING and f.default is not None:
-            kw["help"] += f" (field default {f.default}; presets may set it)"
+    for name, t, default in [*run_fields(), *((k, v[0].__name__, v[1])
+                                               for k, v in SETTINGS.items())]:
+        names = [f"--{name.replace('_', '-')}", *FLAG_ALIASES.get(name, [])]
+        kw = {"dest": f"cfg_{name}", "default": None, "help": HELP.get(name, ""),
+              "metavar": name.upper()}
+        if default is not None:
+            kw["help"] += f" (default {default}; presets may set it)"
         if t == "bool":
             kw.pop("metavar")
             parser.add_argument(*names, action=argparse.BooleanOptionalAction, **kw)
             continue
         if "int" in t:
-            kw["type"] = NONNEG_INT if f.name in NONNEG_FIELDS else POS_INT
+            kw["type"] = NONNEG_INT if name in NONNEG_FIELDS else POS_INT
         elif "float" in t:
-            kw["type"] = _number(float, 0.0, f.name) if f.name in NONNEG_FIELDS else POS_FLOAT
+            kw["type"] = _number(float, 0.0, name) if name in NONNEG_FIELDS else POS_FLOAT
         parser.add_argument(*names, **kw)
 
 
@@ -125,24 +124,27 @@ def _train_with(args, config_file, load_config, load_config_layers, train) -> No
 
 
 def print_config(cfg, args) -> None:
-    """Each field of the resolved config and the layer it came from."""
-    import dataclasses
+    """Each field of the resolved config, then the model's settings, and the layer each came
+    from."""
+    from dng.models.settings import SETTINGS
+    from dng.train.config import TrainConfig, _read_file, run_fields
 
-    from dng.train.config import TrainConfig, _read_file
-
-    default = TrainConfig()
     preset = TrainConfig.preset_config(cfg.preset, cfg.model)
-    from_file = set(_read_file(args.config)) if args.config else set()
+    data = _read_file(args.config) if args.config else {}
+    from_file = set(data) | set(data.get("model_config") or {})
     flags = {k[4:] for k, v in vars(args).items() if k.startswith("cfg_") and v is not None}
-    sets = {o.split("=", 1)[0].strip() for o in args.set}
+    sets = {o.split("=", 1)[0].strip().removeprefix("model_config.") for o in args.set}
     print(f"# dng train config (model {cfg.model}, preset {cfg.preset})")
-    for f in dataclasses.fields(TrainConfig):
-        v = getattr(cfg, f.name)
-        src = ("--set" if f.name in sets else "flag" if f.name in flags else
-               f"--config {args.config}" if f.name in from_file else
-               f"preset {cfg.preset}" if getattr(preset, f.name) != getattr(default, f.name)
-               else "field default")
-        print(f"{f.name:22s} = {v!r:28}  # {src}")
+    rows = [(name, default) for name, _, default in run_fields()]
+    rows += [(k, SETTINGS[k][1]) for k in cfg.model_config]
+    for i, (name, default) in enumerate(rows):
+        if i == len(rows) - len(cfg.model_config):
+            print(f"# model_config: the settings of {cfg.model}")
+        v = getattr(cfg, name)
+        src = ("--set" if name in sets else "flag" if name in flags else
+               f"--config {args.config}" if name in from_file else
+               f"preset {cfg.preset}" if getattr(preset, name) != default else "field default")
+        print(f"{name:22s} = {v!r:28}  # {src}")
 
 
 def cmd_edit(args) -> None:

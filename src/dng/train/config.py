@@ -8,19 +8,33 @@ come from the file or the overrides), then the file, then the overrides.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields, make_dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Optional, get_type_hints
 
 from dng.errors import ConfigError, suggest
 
+from dng.models.settings import SETTINGS
 from dng.train.presets import AUGMENTS, MODELS, PRESETS, REGISTRY, STAGE1, preset_values
 
 
-@dataclass
+def settings_of(model: str) -> tuple[str, ...]:
+    """The settings in ``model``'s section (its registry entry's fields that are model
+    settings; none for an unknown model)."""
+    e = REGISTRY.get(model)
+    return tuple(f for f in e.fields if f in SETTINGS) if e else ()
+
+
+@dataclass(init=False)
 class TrainConfig:
-    """One training run. Every field can be set in a YAML file (``--config``) or with
-    ``--set FIELD=VALUE``; the resolved config is saved as ``RUN/config.json``."""
+    """One training run: the run's fields and ``model_config``, the model's own section (its
+    settings from :data:`~dng.models.settings.SETTINGS`: ``emb_dim``, ``hidden``, …, only those
+    the model takes). Every field and setting can be set in a YAML file (``--config``; settings
+    at the top level or under ``model_config:``) or with ``--set NAME=VALUE``; the resolved
+    config is saved as ``RUN/config.json``. ``TrainConfig(**flat)`` also takes settings at the
+    top level (run directories written before the sections load as they are); reading
+    ``cfg.emb_dim`` gives the section's value (or the setting's default where the model has no
+    such setting)."""
 
     model: str = STAGE1
     preset: str = "cpu"
@@ -44,25 +58,6 @@ class TrainConfig:
     seed: int = 0
     copies: int = 0  # extra random-init INR copies per training image used from the zoo
     augment: str = "rotflip"  # none | noise[:level] | rotflip  (image views for stage 1)
-    # model sizes: passed by name to dng.models.create (see checkpoint.model_kwargs)
-    emb_dim: int = 128
-    fourier_dim: int = 64
-    fourier_scale: float = 3.0
-    passes: int = 1
-    cell: str = "gru"
-    aggregation: str = "sum"  # "sum" (paper) or "mean" over source neurons
-    positional_embedding: bool = False
-    activation_embedding: bool = False
-    probes: int = 0  # K probe inputs per INR (DNG models and ng-gnn; 0 = the paper's models)
-    probe_mode: str = "post"  # probe features: "post"- or "pre"-activations
-    att_dim: int = 32  # dng-encoder on CNNs: width of each tap head
-    pad_taps: str = "zeros"  # dng-encoder on CNNs: zeros (reference) | masked
-    mixed_batches: str = "buckets"  # dng-encoder on mixed zoos: buckets | padded
-    latent_dim: int = 64
-    latent_generator: bool = True
-    dropout: float = 0.2  # classifier (head) dropout
-    encoder_dropout: float = 0.0  # dng-encoder: dropout after each encoder layer
-    hidden: int = 128  # head width of direct classifiers (ng-gnn: node width; mlp: layer width)
     from_run: Optional[str] = None  # stage 2: the stage-1 run directory
     wandb: bool = False  # also log to Weights & Biases (when installed)
     # speed (same math): where the data lives, precision, compilation
@@ -71,6 +66,22 @@ class TrainConfig:
     tf32: bool = True  # CUDA matmuls in TF32 (ignored on CPUs)
     compile: str = "none"  # none | default | reduce-overhead (CUDA graphs) | max-autotune
     checkpoint_dtype: str = "fp32"  # fp32 | bf16: dtype of the weights in best.pt
+    model_config: dict = field(default_factory=dict)  # the model's settings (see above)
+
+    def __init__(self, **kw):
+        section = dict(kw.pop("model_config", None) or {})
+        section.update({k: kw.pop(k) for k in list(kw) if k in SETTINGS})  # top level wins
+        for f in fields(TrainConfig):
+            if f.name != "model_config":
+                setattr(self, f.name, kw.pop(f.name) if f.name in kw else f.default)
+        if kw:
+            raise TypeError(f"TrainConfig: unknown field(s) {', '.join(sorted(kw))}")
+        self.model_config = {k: section.get(k, SETTINGS[k][1]) for k in settings_of(self.model)}
+
+    def __getattr__(self, name: str):
+        if name in SETTINGS:  # only reached for names that are not dataclass fields
+            return self.__dict__.get("model_config", {}).get(name, SETTINGS[name][1])
+        raise AttributeError(f"TrainConfig has no field {name!r}")
 
     @classmethod
     def preset_config(cls, preset: str, model: str) -> "TrainConfig":
@@ -159,6 +170,12 @@ class TrainConfig:
 
 OPTIONAL_FIELDS = {f.name for f in fields(TrainConfig) if "Optional" in str(f.type)}
 
+
+def run_fields() -> list[tuple[str, str, object]]:
+    """``(name, type, default)`` of every run field (the model's settings apart)."""
+    return [(f.name, str(f.type), f.default) for f in fields(TrainConfig)
+            if f.name != "model_config"]
+
 # ------------------------------------------------------------------------------ loading
 
 def _omegaconf():
@@ -174,9 +191,10 @@ def _to_omega_error(e: Exception, where: str) -> ConfigError:
     key = getattr(e, "full_key", None) or getattr(e, "key", None)
     msg = str(e).splitlines()[0] if str(e) else type(e).__name__
     if type(e).__name__ == "ConfigKeyError" or "not in struct" in msg or "Key '" in msg:
-        names = ", ".join(f.name for f in fields(TrainConfig))
-        return ConfigError(f"{where}: unknown config field {key!r}{suggest(key, names.split(', '))}"
-                           f" (fields: {names})")
+        names = [f.name for f in fields(TrainConfig) if f.name != "model_config"]
+        return ConfigError(f"{where}: unknown config field {key!r}"
+                           f"{suggest(str(key), names + list(SETTINGS))} (fields: "
+                           f"{', '.join(names)}; model settings: {', '.join(SETTINGS)})")
     return ConfigError(f"{where}: {key}: {msg}" if key else f"{where}: {msg}")
 
 
@@ -223,13 +241,38 @@ def _no_interpolation(layer: dict, where: str) -> None:
                               "give the value itself")
 
 
+def _split(layer: dict, where: str) -> tuple[dict, dict]:
+    """A layer's run fields and its model settings (top-level names and ``model_config:``)."""
+    run = dict(layer)
+    section = run.pop("model_config", None) or {}
+    if not isinstance(section, dict):
+        raise ConfigError(f"{where}: model_config must be a mapping of settings")
+    unknown = [k for k in section if k not in SETTINGS]
+    if unknown:
+        raise ConfigError(f"{where}: unknown model setting {unknown[0]!r}"
+                          f"{suggest(str(unknown[0]), list(SETTINGS))} (settings: "
+                          f"{', '.join(SETTINGS)})")
+    return run, {**section, **{k: run.pop(k) for k in list(run) if k in SETTINGS}}
+
+
+def _section_schema(model: str, values: dict):
+    """A structured (typed) config of ``model``'s settings, starting from ``values``."""
+    names = settings_of(model)
+    cls = make_dataclass("ModelSettings", [(k, SETTINGS[k][0], field(default=values.get(
+        k, SETTINGS[k][1]))) for k in names])
+    return cls()
+
+
 def load_config_layers(file: str | Path | None = None, overrides: list[str] | None = None,
                        base: TrainConfig | None = None, defaults: dict | None = None
                        ) -> TrainConfig:
     """Resolve a :class:`TrainConfig`: ``base`` (or the preset of the resolved ``model`` and
     ``preset``, which ``defaults``, the file or the overrides may set), then the file, then
-    the ``FIELD=VALUE`` overrides. Unknown fields and wrong types are a :class:`ConfigError`
-    naming the field."""
+    the ``NAME=VALUE`` overrides. Run fields and the model's settings are checked apart:
+    unknown fields and wrong types are a :class:`ConfigError` naming the field; a setting the
+    model does not take is left out (and said on stderr where its value is not the default)."""
+    import sys
+
     oc = _omegaconf()
     layers = [("defaults", defaults or {})]
     if file is not None:
@@ -240,14 +283,34 @@ def load_config_layers(file: str | Path | None = None, overrides: list[str] | No
         for _, layer in layers:
             sel.update({k: layer[k] for k in ("model", "preset") if k in layer})
         base = TrainConfig.preset_config(str(sel["preset"]), str(sel["model"]))
-    conf = oc.OmegaConf.structured(base)
+    parts = []
     for where, layer in layers:
-        _no_interpolation(layer, where)
+        _no_interpolation({**layer, **(layer.get("model_config") or {})}, where)
+        parts.append((where, *_split(layer, where)))
+    run_base = {k: v for k, v in base.to_dict().items() if k != "model_config"}
+    hints = get_type_hints(TrainConfig)
+    conf = oc.OmegaConf.structured(make_dataclass("RunFields", [
+        (f.name, hints[f.name], field(default=run_base[f.name])) for f in fields(TrainConfig)
+        if f.name != "model_config"])())
+    for where, run, _ in parts:
         try:
-            conf = oc.OmegaConf.merge(conf, layer)
+            conf = oc.OmegaConf.merge(conf, run)
         except Exception as e:  # noqa: BLE001 - unknown keys, wrong types
             raise _to_omega_error(e, where) from None
-    return TrainConfig(**oc.OmegaConf.to_container(conf)).checked()
+    run = oc.OmegaConf.to_container(conf)
+    model = str(run["model"])
+    own = set(settings_of(model))
+    sconf = oc.OmegaConf.structured(_section_schema(model, base.model_config))
+    for where, _, section in parts:
+        foreign = sorted(k for k in section if k not in own and section[k] != SETTINGS[k][1])
+        if foreign and where != "defaults":
+            verb = "is not a setting" if len(foreign) == 1 else "are not settings"
+            print(f"note: {', '.join(foreign)} {verb} of {model} (left out)", file=sys.stderr)
+        try:
+            sconf = oc.OmegaConf.merge(sconf, {k: v for k, v in section.items() if k in own})
+        except Exception as e:  # noqa: BLE001 - wrong types
+            raise _to_omega_error(e, where) from None
+    return TrainConfig(**run, model_config=oc.OmegaConf.to_container(sconf)).checked()
 
 
 def save_config(path: Path, cfg: TrainConfig) -> None:
