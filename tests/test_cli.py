@@ -65,6 +65,25 @@ def test_bench_cli(tmp_path, capsys):
     assert json.loads((tmp_path / "b.json").read_text())["rows"][0]["params"] > 0
 
 
+def test_bench_smallcnn_and_its_reference_structure(capsys):
+    """The reference-structure row computes what the CNN predictor computes (same outputs),
+    laid out as the reference lays out a snapshot; the bench prints both."""
+    import torch
+
+    from dng.bench_cnn import SMALLCNN, reference_structure, smallcnn_weights
+    from dng.models import create
+
+    torch.manual_seed(0)
+    m = create("dng-encoder", SMALLCNN, num_classes=1, network_activation_embedding=True,
+               fourier_dim=8, emb_dim=8, att_dim=4, hidden=8, pad_taps="zeros").double().eval()
+    w = smallcnn_weights(3, "cpu").to(torch.float64)
+    torch.testing.assert_close(reference_structure(m)(w), m(w), atol=1e-10, rtol=0)
+    assert main(["bench", "--shape", "smallcnn", "--models", "dng-encoder", "--repeats", "1",
+                 "--no-train"]) == 0
+    out = capsys.readouterr().out
+    assert "| DNG CNN predictor" in out and "|   same, reference structure |" in out
+
+
 def test_zoo_verbs_and_their_older_spellings(tmp_path, capsys):
     out = tmp_path / "zoo"
     assert main(["zoo", "fit", "--dataset", "digits", "--out", str(out), "--limit", "3",

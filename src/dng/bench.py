@@ -152,8 +152,8 @@ def bench_model(name: str, model: torch.nn.Module, forward, loss_fn, sizes, devi
                 peak: float, repeats: int, train: bool, batch: int = 64,
                 autocast: bool = False) -> Row:
     model = model.to(device)
-    w64 = random_weights(sizes, batch, device)
-    w1 = random_weights(sizes, 1, device)
+    make = sizes if callable(sizes) else (lambda b, dev: random_weights(sizes, b, dev))
+    w64, w1 = make(batch, device), make(1, device)
     params = sum(p.numel() for p in model.parameters())
     ctx = (lambda: torch.autocast(torch.device(device).type, dtype=torch.bfloat16)) if autocast \
         else (lambda: torch.autocast("cpu", enabled=False))
@@ -185,9 +185,17 @@ def bench_model(name: str, model: torch.nn.Module, forward, loss_fn, sizes, devi
 def run_bench(models: list[str], shape: str = "mnist", device: str = "cpu", repeats: int = 5,
               train: bool = True, reference: bool = True, compile_: bool = False,
               autocast: bool = False) -> dict:
-    sizes, image = parse_shape(shape)
     torch.manual_seed(0)
     peak = matmul_peak(device)
+    if shape == "smallcnn":  # the CNN predictor and the CNN baselines
+        from dng.bench_cnn import SMALLCNN, cnn_rows
+
+        rows = cnn_rows(models, device, peak, repeats, train, reference, autocast, bench_model)
+        return {"device": device, "shape": shape, "arch": SMALLCNN.describe(),
+                "threads": torch.get_num_threads(), "matmul_peak_gflops": peak,
+                "torch": torch.__version__, "compile": compile_, "bf16_autocast": autocast,
+                "rows": [r.__dict__ for r in rows], "_rows": rows}
+    sizes, image = parse_shape(shape)
     rows: list[Row] = []
     C, H, W = image
     classes = 10
@@ -261,8 +269,10 @@ def run_bench(models: list[str], shape: str = "mnist", device: str = "cpu", repe
 
 def markdown(result: dict) -> str:
     lines = [f"device {result['device']}, threads {result['threads']}, torch {result['torch']}, "
-             f"MLP {'→'.join(map(str, result['mlp']))}, image {'×'.join(map(str, result['image']))},"
-             f" fp32 matmul peak measured {result['matmul_peak_gflops']:.0f} GFLOP/s"
+             + (f"networks {result['arch']}," if "arch" in result else
+                f"MLP {'→'.join(map(str, result['mlp']))}, "
+                f"image {'×'.join(map(str, result['image']))},")
+             + f" fp32 matmul peak measured {result['matmul_peak_gflops']:.0f} GFLOP/s"
              + (", torch.compile" if result["compile"] else "")
              + (", bf16 autocast" if result["bf16_autocast"] else ""), "",
              "| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]

@@ -40,7 +40,9 @@ def cmd_bench(args) -> None:
 def register(sub) -> None:
     b = sub.add_parser("bench", help="speed/FLOPs/memory table of the models")
     b.add_argument("--models", help=f"comma list of {','.join(ALL)} (default all)")
-    b.add_argument("--shape", default="mnist", help="mnist | cifar | sizes like 2,32,32,1")
+    b.add_argument("--shape", default="mnist",
+                   help="mnist | cifar | sizes like 2,32,32,1 | smallcnn (the CNN predictor "
+                        "and the CNN baselines on Small CNN Zoo networks)")
     b.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N, mps or auto")
     b.add_argument("--repeats", type=int, default=5)
     b.add_argument("--no-train", action="store_true", help="skip training-throughput columns")
