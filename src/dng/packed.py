@@ -46,7 +46,36 @@ def residual_pairs(arch: Arch) -> list[tuple[int, int]]:
     return pairs
 
 
-class PackedNets:
+class TapBatch:
+    """What every batch of per-layer taps ``(B, n_out, n_in, T)`` answers (``self.taps``)."""
+
+    __slots__ = ()
+
+    @property
+    def num_layers(self) -> int:
+        return len(self.taps)
+
+    @property
+    def batch_size(self) -> int:
+        return int(self.taps[0].shape[0])
+
+    def __len__(self) -> int:
+        return self.batch_size
+
+    @property
+    def device(self) -> torch.device:
+        return self.taps[0].device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.taps[0].dtype
+
+    @property
+    def max_taps(self) -> int:
+        return max(t.shape[-1] for t in self.taps)
+
+
+class PackedNets(TapBatch):
     """See the module docstring."""
 
     __slots__ = ("taps", "biases", "tap_mask", "act", "res_index", "res_mask", "archs")
@@ -101,29 +130,6 @@ class PackedNets:
     @property
     def layer_sizes(self) -> tuple[int, ...]:
         return self.archs[0].sizes
-
-    @property
-    def num_layers(self) -> int:
-        return len(self.taps)
-
-    @property
-    def batch_size(self) -> int:
-        return int(self.taps[0].shape[0])
-
-    def __len__(self) -> int:
-        return self.batch_size
-
-    @property
-    def device(self) -> torch.device:
-        return self.taps[0].device
-
-    @property
-    def dtype(self) -> torch.dtype:
-        return self.taps[0].dtype
-
-    @property
-    def max_taps(self) -> int:
-        return max(t.shape[-1] for t in self.taps)
 
     def act_ids(self) -> torch.Tensor:
         return self.act

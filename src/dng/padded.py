@@ -26,10 +26,10 @@ import torch
 
 from dng.errors import ShapeError
 from dng.mixed import MixedNets
-from dng.packed import residual_pairs
+from dng.packed import TapBatch, residual_pairs
 
 
-class PaddedNets:
+class PaddedNets(TapBatch):
     """See the module docstring. Built with :meth:`from_mixed`."""
 
     __slots__ = ("taps", "biases", "tap_mask", "act", "node_mask", "carry", "res_index",
@@ -104,29 +104,6 @@ class PaddedNets:
     @property
     def layer_sizes(self) -> tuple[int, ...]:
         return self.sizes
-
-    @property
-    def num_layers(self) -> int:
-        return len(self.taps)
-
-    @property
-    def batch_size(self) -> int:
-        return int(self.taps[0].shape[0])
-
-    def __len__(self) -> int:
-        return self.batch_size
-
-    @property
-    def device(self) -> torch.device:
-        return self.taps[0].device
-
-    @property
-    def dtype(self) -> torch.dtype:
-        return self.taps[0].dtype
-
-    @property
-    def max_taps(self) -> int:
-        return max(t.shape[-1] for t in self.taps)
 
     def __repr__(self) -> str:
         return f"PaddedNets(B={self.batch_size}, widths {'→'.join(map(str, self.sizes))})"
