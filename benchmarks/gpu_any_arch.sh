@@ -35,5 +35,8 @@ DNG="python3 -m dng"
     cp "$Z/runs-$k/gen_table.md" "$OUT/gen_table_$k.md" || true
     cp "$Z/runs-$k/gen_table.json" "$OUT/gen_table_$k.json" || true
   done
+  # mixed batches on the accelerator: buckets vs one padded batch (RESULTS §13.1: 10x slower on
+  # a CPU)
+  (cd benchmarks && python3 mixed_batch_speed.py --device "$DEV" --batch 32 --steps 6)
 } > "$OUT/log.txt" 2>&1
 rm -rf "$Z"

@@ -27,13 +27,17 @@ def main() -> None:
     ap.add_argument("--emb-dim", type=int, default=64)
     ap.add_argument("--att-dim", type=int, default=16)
     ap.add_argument("--fourier-dim", type=int, default=32)
+    ap.add_argument("--device", default="cpu")
     args = ap.parse_args()
+    from dng.device import synchronize
+
+    dev = torch.device(args.device)
     nets = [init_park(draw_park_net(i, 0, 3, 10, PARK_RANGES)[0], [i], 0)
             for i in range(args.nets)]
-    zoo = MixedNets.from_nets(nets)
+    zoo = MixedNets.from_nets(nets).to(dev)
     torch.manual_seed(0)
     model = create("dng-encoder", zoo.arch, num_classes=1, emb_dim=args.emb_dim,
-                   att_dim=args.att_dim, fourier_dim=args.fourier_dim)
+                   att_dim=args.att_dim, fourier_dim=args.fourier_dim).to(dev)
     opt = torch.optim.Adam(model.parameters(), 1e-4)
     enc = model.encoder
     g = torch.Generator().manual_seed(0)
@@ -44,18 +48,20 @@ def main() -> None:
         nbuckets.append(sum(1 for _ in batch.buckets()))
         for mode in ("buckets", "padded") if step % 2 else ("padded", "buckets"):
             enc.config.mixed_batches = mode
+            synchronize(dev)
             t = time.perf_counter()
             loss = model(batch).square().mean()
             opt.zero_grad()
             loss.backward()
             opt.step()
+            synchronize(dev)
             if step:  # step 0 warms up
                 times[mode] += time.perf_counter() - t
     rate = {k: args.steps / v for k, v in times.items()}
     print(f"batch {args.batch}, {sum(nbuckets) / len(nbuckets):.1f} buckets per batch; "
           f"steps/s buckets {rate['buckets']:.3f}, padded {rate['padded']:.3f}, "
           f"padded/buckets {rate['padded'] / rate['buckets']:.2f}x "
-          f"(threads {torch.get_num_threads()})")
+          f"(device {dev}, threads {torch.get_num_threads()})")
     print("reproduce:", command_line())
 
 
