@@ -104,3 +104,56 @@ def test_vit_forward_trains(tiny):
         last = loss
     first = F.cross_entropy(w.run(x).transpose(1, 2), y.expand(2, -1), reduction="none").mean(1)
     assert (last < first).all()
+
+
+def _vit_layout(root, n=6):
+    """A ViT zoo in the import layout: splits.json, vit.json, one state_dict file each."""
+    w = init_vits(SPEC, torch.arange(n), 3)
+    root.mkdir()
+    (root / "vit.json").write_text(json.dumps({k: v for k, v in SPEC.to_dict().items()
+                                               if k != "family"}))
+    paths = []
+    for i in range(n):
+        (root / f"run_{i}").mkdir()
+        sd = w.state_dict(i)
+        torch.save({"model": sd} if i % 2 else sd, root / f"run_{i}" / "model.pt")
+        paths.append(f"run_{i}/model.pt")
+    scores = [0.1 * (i + 1) for i in range(n)]
+    (root / "splits.json").write_text(json.dumps({
+        "train": {"path": paths[:4], "score": scores[:4]},
+        "val": {"path": paths[4:5], "score": scores[4:5]},
+        "test": {"path": paths[5:], "score": scores[5:]}}))
+    return w, scores
+
+
+def test_import_a_vit_layout_and_train(tmp_path, capsys):
+    from dng.cli import main
+
+    w, scores = _vit_layout(tmp_path / "vits")
+    assert main(["zoo", "import", str(tmp_path / "vits"), "--format", "vit", "--out",
+                 str(tmp_path / "z")]) == 0
+    from dng.zoo.store import Zoo
+
+    a = Zoo(tmp_path / "z").arrays()
+    assert isinstance(a.weights, ViTWeights) and len(a) == 6
+    for k in w.params:
+        torch.testing.assert_close(a.weights.params[k], w.params[k], rtol=0, atol=0)
+    torch.testing.assert_close(a.column("test_accuracy"), torch.tensor(scores,
+                                                                        dtype=torch.float64))
+    assert a.split.tolist() == [0, 0, 0, 0, 1, 2]
+    assert main(["train", "--zoo", str(tmp_path / "z"), "--model", "dng-encoder", "--task",
+                 "regress", "--out", str(tmp_path / "r"), "--steps", "2", "--eval-every", "2",
+                 "--batch-size", "2", "--emb-dim", "8", "--fourier-dim", "4", "--hidden", "8",
+                 "--probes", "0"]) == 0
+    # bad input: another ViT shape, a missing vit.json — one error naming the file, no zoo
+    cfg = json.loads((tmp_path / "vits" / "vit.json").read_text())
+    (tmp_path / "vits" / "vit.json").write_text(json.dumps({**cfg, "dim": 16}))
+    capsys.readouterr()
+    assert main(["zoo", "import", str(tmp_path / "vits"), "--format", "vit", "--out",
+                 str(tmp_path / "z2")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "run_0/model.pt" in err[0] and not (tmp_path / "z2").exists()
+    (tmp_path / "vits" / "vit.json").unlink()
+    assert main(["zoo", "import", str(tmp_path / "vits"), "--format", "vit", "--out",
+                 str(tmp_path / "z2")]) == 1
+    assert "vit.json" in capsys.readouterr().err

@@ -35,6 +35,18 @@ def cmd_import_zoo(args) -> None:
         print(f"next: dng train --zoo {args.out} --model dng-encoder --task regress "
               f"--out runs/park")
         return
+    if args.format == "vit":
+        from dng.zoo.vitzoo import import_vits
+
+        if len(args.sources) != 1:
+            raise ConfigError("--format vit takes one folder (splits file, vit.json, "
+                              "checkpoints)")
+        zoo = import_vits(args.sources[0], args.out, args.splits, args.vit_config,
+                          args.follow_symlinks)
+        print(zoo.summary())
+        print(f"next: dng train --zoo {args.out} --model dng-encoder --task regress "
+              f"--out runs/vit")
+        return
 
     images = None
     if args.images:
@@ -90,16 +102,19 @@ def _import_args(i) -> None:
     i.add_argument("--omega", type=POS_FLOAT, default=None,
                    help="sine frequency ω0 when the files do not say")
     i.add_argument("--format", default="auto",
-                   choices=["auto", "nfn", "dwsnets", "state-dicts", "smallcnnzoo", "park"],
+                   choices=["auto", "nfn", "dwsnets", "state-dicts", "smallcnnzoo", "park", "vit"],
                    help="zoo layout (auto: from the directory structure; smallcnnzoo: the Small "
                         "CNN Zoo's weights.npy + layout.csv + metrics.csv.gz; park: the CNN Wild "
-                        "Park release, a splits JSON + checkpoint_*/checkpoint.pt)")
+                        "Park release, a splits JSON + checkpoint_*/checkpoint.pt; vit: a splits "
+                        "JSON + SimpleViT state_dicts + vit.json)")
     i.add_argument("--step", default="86", type=_step,
                    help="smallcnnzoo: the checkpoint step to import (default 86, the field's "
                         "choice), or 'all'")
     i.add_argument("--splits", default="splits.json",
-                   help="park: the splits file inside the folder (train/val/test path and "
-                        "score lists)")
+                   help="park, vit: the splits file inside the folder (train/val/test path "
+                        "and score lists)")
+    i.add_argument("--vit-config", default="vit.json",
+                   help="vit: the JSON of SimpleViT's hyper-parameters inside the folder")
     i.add_argument("--follow-symlinks", action="store_true",
                    help="allow files reached through links that lead outside the layout "
                         "(refused by default, naming the file)")

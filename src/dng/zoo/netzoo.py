@@ -94,7 +94,8 @@ def write_netzoo(out: str | Path, weights: NetWeights, split: torch.Tensor,
     tmp.mkdir(parents=True)
     try:
         n_shards = max(1, math.ceil(M / shard_size))
-        m = manifest(weights.arch, list(columns), dataset, recipe, seed, M, n_shards)
+        arch = weights.spec if isinstance(weights, ViTWeights) else weights.arch
+        m = manifest(arch, list(columns), dataset, recipe, seed, M, n_shards)
         for i in range(n_shards):
             sl = slice(i * shard_size, (i + 1) * shard_size)
             meta = shard_tensors(weights[sl], split[sl], {k: v[sl] for k, v in columns.items()},

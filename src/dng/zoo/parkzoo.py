@@ -37,8 +37,9 @@ def _inside(root: Path, rel: str, follow_symlinks: bool) -> Path:
     return p
 
 
-def read_park(root: str | Path, splits: str = "splits.json", follow_symlinks: bool = False):
-    """``(weights: MixedNets, split (M,) int8, columns)`` of a Wild Park layout."""
+def read_splits_layout(root: str | Path, splits: str, follow_symlinks: bool, load_one):
+    """The networks a splits file lists, in split order: ``(nets, split (M,) int8, columns)``;
+    ``load_one(path) → network`` reads one file (errors name it)."""
     root = Path(root)
     sp = root / splits
     if not sp.is_file():
@@ -66,17 +67,7 @@ def read_park(root: str | Path, splits: str = "splits.json", follow_symlinks: bo
             if not isinstance(rel, str) or not isinstance(sc, (int, float)) or \
                     not 0 <= float(sc) <= 1:
                 raise ZooError(f"{sp}: {name}[{i}]: path must be text and score in [0, 1]")
-            f = _inside(root, rel, follow_symlinks)
-            ck = load_checkpoint(f)
-            if not isinstance(ck.get("model"), dict) or "config" not in ck:
-                raise ZooError(f"{f}: expected keys 'model' (a state_dict) and 'config'")
-            cfg = to_plain(ck["config"])
-            if not isinstance(cfg, dict):
-                raise ZooError(f"{f}: 'config' is not a mapping")
-            try:
-                nets.append(park_net(ck["model"], cfg))
-            except ShapeError as e:
-                raise ZooError(f"{f}: {e}") from None
+            nets.append(load_one(_inside(root, rel, follow_symlinks)))
             split.append(s)
             score.append(float(sc))
             step.append(float(steps[i]) if steps is not None else float("nan"))
@@ -84,7 +75,26 @@ def read_park(root: str | Path, splits: str = "splits.json", follow_symlinks: bo
         raise ZooError(f"{sp}: lists no networks")
     cols = {"test_accuracy": torch.tensor(score, dtype=torch.float64),
             "step": torch.tensor(step, dtype=torch.float64)}
-    return MixedNets.from_nets(nets), torch.tensor(split, dtype=torch.int8), cols
+    return nets, torch.tensor(split, dtype=torch.int8), cols
+
+
+def _park_checkpoint(f: Path):
+    ck = load_checkpoint(f)
+    if not isinstance(ck.get("model"), dict) or "config" not in ck:
+        raise ZooError(f"{f}: expected keys 'model' (a state_dict) and 'config'")
+    cfg = to_plain(ck["config"])
+    if not isinstance(cfg, dict):
+        raise ZooError(f"{f}: 'config' is not a mapping")
+    try:
+        return park_net(ck["model"], cfg)
+    except ShapeError as e:
+        raise ZooError(f"{f}: {e}") from None
+
+
+def read_park(root: str | Path, splits: str = "splits.json", follow_symlinks: bool = False):
+    """``(weights: MixedNets, split (M,) int8, columns)`` of a Wild Park layout."""
+    nets, split, cols = read_splits_layout(root, splits, follow_symlinks, _park_checkpoint)
+    return MixedNets.from_nets(nets), split, cols
 
 
 def import_park(root: str | Path, out: str | Path, splits: str = "splits.json",
