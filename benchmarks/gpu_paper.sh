@@ -14,6 +14,9 @@
 # beyond torch's own dependencies is listed; a baseline whose import fails is skipped) and pass
 # `.gpu_deps` in the run's carry list. Rehearse on the CPU:
 #   OUT=/tmp/g python benchmarks/gpu_paper.py --dataset digits --out /tmp/g --tiny --device cpu
+# Other GPU runs, one call each, same dependencies: benchmarks/gpu_cnn.sh (Small CNN Zoo
+# generalization table, issue 21), benchmarks/gpu_any_arch.sh (heterogeneous CNNs and ViTs,
+# issue 23).
 set -euo pipefail
 DATA=${1:-shared/data}; MIN=${2:-9}; COPIES=${3:-2}; COMPILE=${4:-none}
 OUT=${OUT:?set OUT}
