@@ -14,9 +14,7 @@ set -euo pipefail
 DATA=${1:-shared/data}; NP=${2:-600}; NV=${3:-400}; MIN=${4:-1}; DEV=${5:-cuda}
 SPE=${SPE:-40}  # steps per epoch of the zoo networks (SPE=1 for a quick rehearsal)
 OUT=${OUT:?set OUT}
-export PYTHONPATH=$PWD/src${PYTHONPATH:+:$PYTHONPATH}
-[ -d .gpu_deps ] && export PYTHONPATH=$PYTHONPATH:$PWD/.gpu_deps
-export PYTHONUNBUFFERED=1
+source "$(dirname "$0")/gpu_env.sh"
 Z=$(mktemp -d)
 DNG="python3 -m dng"
 {

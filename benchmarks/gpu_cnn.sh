@@ -15,9 +15,7 @@ set -euo pipefail
 DATA=${1:-shared/data}; N=${2:-3000}; MIN=${3:-1}; DEV=${4:-cuda}
 SPE=${SPE:-150}  # steps per epoch of the zoo networks (SPE=2 for a quick rehearsal)
 OUT=${OUT:?set OUT}
-export PYTHONPATH=$PWD/src${PYTHONPATH:+:$PYTHONPATH}
-[ -d .gpu_deps ] && export PYTHONPATH=$PYTHONPATH:$PWD/.gpu_deps
-export PYTHONUNBUFFERED=1
+source "$(dirname "$0")/gpu_env.sh"
 Z=$(mktemp -d)
 DNG="python3 -m dng"
 {

@@ -20,9 +20,7 @@
 set -euo pipefail
 DATA=${1:-shared/data}; MIN=${2:-9}; COPIES=${3:-2}; COMPILE=${4:-none}
 OUT=${OUT:?set OUT}
-export PYTHONPATH=$PWD/src${PYTHONPATH:+:$PYTHONPATH}
-[ -d .gpu_deps ] && export PYTHONPATH=$PYTHONPATH:$PWD/.gpu_deps
-export PYTHONUNBUFFERED=1
+source "$(dirname "$0")/gpu_env.sh"
 nvidia-smi -L > "$OUT/log.txt" 2>&1 || true
 python3 benchmarks/gpu_paper.py --data-dir "$DATA" --out "$OUT" --minutes "$MIN" \
   --copies "$COPIES" --compile "$COMPILE" --device cuda >> "$OUT/log.txt" 2>&1

@@ -9,43 +9,46 @@ from dng.cli.common import NONNEG_INT, POS_FLOAT, POS_INT
 from dng.errors import ConfigError
 
 
+def _smallcnnzoo(args):
+    from dng.zoo.smallcnnzoo import import_smallcnnzoo
+
+    step = None if args.step == "all" else int(args.step)
+    return import_smallcnnzoo(args.sources[0], args.out, step, args.split_file, args.stride)
+
+
+def _park(args):
+    from dng.zoo.parkzoo import import_park
+
+    return import_park(args.sources[0], args.out, args.splits, args.follow_symlinks)
+
+
+def _vit(args):
+    from dng.zoo.vitzoo import import_vits
+
+    return import_vits(args.sources[0], args.out, args.splits, args.vit_config,
+                       args.follow_symlinks)
+
+
+# --format NAME: (what the one folder holds, the suggested run name, the importer)
+FOLDER_FORMATS = {
+    "smallcnnzoo": ("weights.npy, layout.csv, metrics.csv.gz", "gen", _smallcnnzoo),
+    "park": ("the splits file and checkpoints", "park", _park),
+    "vit": ("splits file, vit.json, checkpoints", "vit", _vit),
+}
+
+
 def cmd_import_zoo(args) -> None:
     from dng.zoo import import_zoo
 
-    if args.format == "smallcnnzoo":
-        from dng.zoo.smallcnnzoo import import_smallcnnzoo
-
+    folder = FOLDER_FORMATS.get(args.format)
+    if folder is not None:  # one folder in a network-zoo layout → a format-3 zoo
+        what, run, load = folder
         if len(args.sources) != 1:
-            raise ConfigError("--format smallcnnzoo takes one folder (weights.npy, layout.csv, "
-                              "metrics.csv.gz)")
-        step = None if args.step == "all" else int(args.step)
-        zoo = import_smallcnnzoo(args.sources[0], args.out, step, args.split_file, args.stride)
+            raise ConfigError(f"--format {args.format} takes one folder ({what})")
+        zoo = load(args)
         print(zoo.summary())
         print(f"next: dng train --zoo {args.out} --model dng-encoder --task regress "
-              f"--out runs/gen")
-        return
-
-    if args.format == "park":
-        from dng.zoo.parkzoo import import_park
-
-        if len(args.sources) != 1:
-            raise ConfigError("--format park takes one folder (the splits file and checkpoints)")
-        zoo = import_park(args.sources[0], args.out, args.splits, args.follow_symlinks)
-        print(zoo.summary())
-        print(f"next: dng train --zoo {args.out} --model dng-encoder --task regress "
-              f"--out runs/park")
-        return
-    if args.format == "vit":
-        from dng.zoo.vitzoo import import_vits
-
-        if len(args.sources) != 1:
-            raise ConfigError("--format vit takes one folder (splits file, vit.json, "
-                              "checkpoints)")
-        zoo = import_vits(args.sources[0], args.out, args.splits, args.vit_config,
-                          args.follow_symlinks)
-        print(zoo.summary())
-        print(f"next: dng train --zoo {args.out} --model dng-encoder --task regress "
-              f"--out runs/vit")
+              f"--out runs/{run}")
         return
 
     images = None
