@@ -1,7 +1,7 @@
 """Training jobs: any registered model on any task it serves (:mod:`dng.tasks`) — INR2JLS stage 1
 (reconstruction), stage 2 (latent classifier), direct classifiers and regressors.
 
-``presets`` (model names, presets and field help: data) → ``config`` (what a run is,
+``presets`` (model names, presets and field help: data) → ``config`` (what a run is; checks in ``configcheck``;
 YAML/override loading) → ``checkpoint`` (model through the
 registry, run files) → ``loop`` (:func:`train`); ``dng.distributed`` (torchrun/DDP) and
 ``loggers`` (CSV, TensorBoard, W&B) serve the loop.

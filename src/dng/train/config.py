@@ -15,7 +15,8 @@ from typing import Optional, get_type_hints
 from dng.errors import ConfigError, suggest
 
 from dng.models.settings import SETTINGS
-from dng.train.presets import AUGMENTS, MODELS, PRESETS, REGISTRY, STAGE1, preset_values
+from dng.train.configcheck import check
+from dng.train.presets import MODELS, PRESETS, REGISTRY, STAGE1, preset_values
 
 
 def settings_of(model: str) -> tuple[str, ...]:
@@ -106,65 +107,9 @@ class TrainConfig:
         return REGISTRY[self.model].tasks[0] if self.task == "auto" else self.task
 
     def checked(self) -> "TrainConfig":
-        """Raise :class:`ConfigError` for values no run can use; return ``self``."""
-        def bad(field: str, why: str):
-            raise ConfigError(f"config: {field}={getattr(self, field)!r}: {why}")
-
-        if self.model not in MODELS:
-            bad("model", f"unknown model (choose {', '.join(MODELS)})")
-        if self.preset not in PRESETS:
-            bad("preset", f"unknown preset (choose {', '.join(PRESETS)})")
-        for f in ("steps", "batch_size", "eval_every", "warmup_every", "emb_dim", "fourier_dim",
-                  "passes", "latent_dim", "hidden"):
-            if getattr(self, f) < 1:
-                bad(f, "must be >= 1")
-        for f in ("copies", "probes", "seed"):
-            if getattr(self, f) < 0:
-                bad(f, "must be >= 0")
-        for f in ("lr", "fourier_scale"):
-            v = getattr(self, f)
-            if not (v > 0 and v < float("inf")):
-                bad(f, "must be a positive number")
-        if not (0 <= self.weight_decay < float("inf")):
-            bad("weight_decay", "must be >= 0")
-        if not (0 <= self.grad_clip < float("inf")):
-            bad("grad_clip", "must be >= 0 (0: no clipping)")
-        for f in ("dropout", "encoder_dropout"):
-            if not (0 <= getattr(self, f) < 1):
-                bad(f, "must be in [0, 1)")
-        if self.eval_batches is not None and self.eval_batches < 1:
-            bad("eval_batches", "must be >= 1 (or null: the whole split)")
-        if self.budget_minutes is not None and not (0 < self.budget_minutes < float("inf")):
-            bad("budget_minutes", "must be a positive number of minutes (or null: none)")
-        if self.optimizer not in ("adam", "adamw"):
-            bad("optimizer", "choose adam or adamw")
-        if self.augment.split(":")[0] not in AUGMENTS:
-            bad("augment", "choose none, rotflip or noise[:level]")
-        if self.precision not in ("fp32", "bf16"):
-            bad("precision", "choose fp32 or bf16")
-        if self.compile not in ("none", "default", "reduce-overhead", "max-autotune"):
-            bad("compile", "choose none, default, reduce-overhead or max-autotune")
-        if self.checkpoint_dtype not in ("fp32", "bf16"):
-            bad("checkpoint_dtype", "choose fp32 or bf16")
-        if self.probe_mode not in ("post", "pre"):
-            bad("probe_mode", "choose post or pre")
-        from dng.tasks import TASKS
-
-        tasks = REGISTRY[self.model].tasks
-        if self.task != "auto" and self.task not in TASKS:
-            bad("task", f"choose auto, {', '.join(TASKS)}")
-        if self.task != "auto" and self.task not in tasks:
-            bad("task", f"model {self.model} serves {', '.join(tasks)}")
-        if self.regress_loss not in ("auto", "bce", "mse"):
-            bad("regress_loss", "choose auto, bce or mse")
-        if self.style not in ("dilate", "erode", "gradient"):
-            bad("style", "choose dilate, erode or gradient")
-        if self.pad_taps not in ("zeros", "masked"):
-            bad("pad_taps", "choose zeros or masked")
-        if self.mixed_batches not in ("buckets", "padded"):
-            bad("mixed_batches", "choose buckets or padded")
-        if self.att_dim < 1:
-            bad("att_dim", "must be >= 1")
+        """Raise :class:`ConfigError` for values no run can use; return ``self``
+        (:func:`dng.train.configcheck.check`)."""
+        check(self)
         return self
 
 
