@@ -53,6 +53,8 @@ def test_config_file_plus_overrides_equals_flags(tmp_path):
     ("", ["model=bogus"], "unknown model 'bogus'"),
     ("- a\n- b\n", [], "mapping"),
     ("", ["steps"], "FIELD=VALUE"),
+    ("model_config: 3\n", [], "model_config must be a mapping"),
+    ("model_config:\n  emb_dm: 3\n", [], "unknown model setting 'emb_dm'"),
 ])
 def test_bad_configs_are_one_clear_error(tmp_path, text, override, match):
     f = tmp_path / "bad.yaml"

@@ -230,8 +230,9 @@ def load_config_layers(file: str | Path | None = None, overrides: list[str] | No
         base = TrainConfig.preset_config(str(sel["preset"]), str(sel["model"]))
     parts = []
     for where, layer in layers:
-        _no_interpolation({**layer, **(layer.get("model_config") or {})}, where)
-        parts.append((where, *_split(layer, where)))
+        run, section = _split(layer, where)
+        _no_interpolation({**run, **section}, where)
+        parts.append((where, run, section))
     run_base = {k: v for k, v in base.to_dict().items() if k != "model_config"}
     hints = get_type_hints(TrainConfig)
     conf = oc.OmegaConf.structured(make_dataclass("RunFields", [
