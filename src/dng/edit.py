@@ -29,6 +29,7 @@ def edit_zoo(run: str | Path, zoo_dir: str | Path, out: str | Path, batch_size: 
     from dng.zoo import Zoo
     from dng.zoo.fit import psnr
     from dng.zoo.importer import _finish
+    from dng.zoo.inrzoo import shard_meta
     from dng.zoo.shards import split_stats, write_shard
     from dng.zoo.siren import render
 
@@ -51,8 +52,7 @@ def edit_zoo(run: str | Path, zoo_dir: str | Path, out: str | Path, batch_size: 
     _, H, W = zoo.image_shape
     p = psnr(render(w, spec, H, W), _normalize(images)).float()
     out.mkdir(parents=True)
-    meta = {"label": a.label, "image_index": torch.arange(len(a)), "split": a.split,
-            "copy": a.copy, "psnr": p}
+    meta = shard_meta(w, a.label, torch.arange(len(a)), a.split, a.copy, p)
     shards = [write_shard(out, 0, w, meta)]
     imgs = ImageSet(f"{zoo.manifest['dataset']['name']}-{cfg.style}", images, a.label,
                     a.split, zoo.classes)

@@ -27,7 +27,7 @@ def cmd_fit(args) -> None:
         from dng.cli.netfit import fit_networks
 
         return fit_networks(args)
-    if args.chunk is None:  # the chunk does not change the zoo (format 2), only the speed
+    if args.chunk is None:  # the chunk does not change the zoo (format ≥ 2), only the speed
         args.chunk = 1024 if dev.type == "cuda" else 32
     images = limit_per_split(load_dataset(args.dataset, args.data_dir), args.limit)
     spec = recipe_spec(args.recipe, images.image_shape[0], tuple(args.hidden), args.omega)

@@ -1,6 +1,7 @@
 """Build a zoo from an image set: one SIREN per image (+ ``copies`` extra inits per training image).
 
-Work is cut into shards of ``shard_size`` INRs. Zoo format 2: INR ``i``'s initial weights are
+Work is cut into shards of ``shard_size`` INRs, written in zoo format 3 (:mod:`dng.zoo.inrzoo`;
+a half-built format-2 zoo is finished in format 2). Since format 2, INR ``i``'s initial weights are
 drawn from a generator seeded with ``(seed, i)`` alone, so neither the shard size, the chunk
 (INRs optimised together: 32 on a CPU, 1024 on a GPU) nor the device changes which INRs come
 out (up to float rounding), and a resumed job produces exactly what an uninterrupted one
@@ -26,8 +27,8 @@ from dng.zoo.fit import FitRecipe, fit_sirens
 from dng.zoo.parallel import fit_ranks, merge_rank_entries, worker_init
 from dng.zoo.siren import SirenSpec, init_siren
 from dng.zoo.shards import read_manifest
-from dng.zoo.store import (FORMAT, VERSION, Zoo, split_stats,
-                           write_images, write_shard)
+import dng.zoo.inrzoo as inrzoo
+from dng.zoo.store import Zoo, split_stats, write_images, write_shard
 
 ProgressFn = Callable[[int, float], None]  # (INRs just finished, their mean PSNR)
 
@@ -141,21 +142,24 @@ def _build_zoo(images: ImageSet, out: Path, spec: SirenSpec | None, recipe: FitR
     image_index, copy = plan_units(images, copies)
     num = len(image_index)
     num_shards = (num + shard_size - 1) // shard_size
+    mpath = out / "zoo.json"
+    # a half-built zoo of an older format is finished in its own format (inrzoo.RESUMABLE)
+    prior = read_manifest(out).get("version") if mpath.exists() else None
     identity = {
-        "format": FORMAT, "version": VERSION, "spec": spec.to_dict(), "recipe": recipe.to_dict(),
-        "seed": seed, "copies": copies, "shard_size": shard_size, "num_inrs": num,
-        "num_shards": num_shards,
+        **inrzoo.format_fields(spec, prior if prior in inrzoo.RESUMABLE else None),
+        "recipe": recipe.to_dict(), "seed": seed, "copies": copies, "shard_size": shard_size,
+        "num_inrs": num, "num_shards": num_shards,
         "dataset": {"name": images.name, "checksum": images.checksum, "classes": images.classes,
                     "image_shape": [C, H, W], "counts": images.counts()},
     }
-    mpath = out / "zoo.json"
+    version = identity["version"]
     ranks = fit_ranks(dev)
     if ranks.distributed and not ranks.main:
         ranks.barrier()  # rank 0 checks or creates the manifest and the images first
     if mpath.exists():
         old = read_manifest(out)
 
-        def same(k, v):  # the chunk does not change a format-2 zoo: it is not its identity
+        def same(k, v):  # the chunk does not change the INRs (format ≥ 2): not the identity
             o = old.get(k)
             if k == "recipe" and isinstance(o, dict):
                 return {**o, "chunk": None} == {**v, "chunk": None}
@@ -202,8 +206,8 @@ def _build_zoo(images: ImageSet, out: Path, spec: SirenSpec | None, recipe: FitR
     def store(shard: int, weights: MLPWeights, psnr: torch.Tensor, seconds: float) -> None:
         sl = slice(shard * shard_size, min(num, (shard + 1) * shard_size))
         idx, cp = image_index[sl], copy[sl]
-        meta = {"label": images.labels[idx], "image_index": idx, "split": images.split[idx],
-                "copy": cp, "psnr": psnr}
+        meta = inrzoo.shard_meta(weights, images.labels[idx], idx, images.split[idx], cp, psnr,
+                                 version)
         entry = write_shard(out, shard, weights, meta)
         if ranks.distributed:  # one writer per manifest: rank 0 merges these at the end
             atomic_write_json(out / f"{entry['file']}.entry.json",

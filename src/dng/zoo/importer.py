@@ -24,8 +24,8 @@ from dng.weights import MLPWeights  # noqa: F401
 from dng.zoo.statedicts import safe_load, weights_from_state_dicts  # noqa: F401 (re-exported)
 from dng.zoo.fit import RECIPE_INRS, psnr
 from dng.zoo.siren import SirenSpec, render
-from dng.zoo.store import (FORMAT, VERSION, Zoo, split_stats, write_images,
-                           write_shard)
+import dng.zoo.inrzoo as inrzoo
+from dng.zoo.store import Zoo, split_stats, write_images, write_shard
 
 _STATE_EXT = (".pt", ".pth", ".safetensors")
 MAX_CLASSES = 100_000  # labels read from folder names: beyond this they are not classes
@@ -196,8 +196,8 @@ def _import_entries(entries, out: Path, fmt: str, images: ImageSet | None,
             p = torch.full((len(chunk),), float("nan"))  # no images: nothing to compare with
             img_idx = torch.arange(sl.start, sl.start + len(chunk))
         psnrs.append(p)
-        meta = {"label": labels[sl], "image_index": img_idx, "split": split[sl],
-                "copy": torch.tensor([e.copy for e in chunk], dtype=torch.int64), "psnr": p}
+        meta = inrzoo.shard_meta(w, labels[sl], img_idx, split[sl],
+                                 torch.tensor([e.copy for e in chunk], dtype=torch.int64), p)
         shards.append(write_shard(out, s, w, meta))
     images_given = images is not None
     if images is None:
@@ -217,7 +217,7 @@ def _finish(out: Path, spec: SirenSpec, recipe: dict, copies: int, shard_size: i
     """Write an imported zoo's images and manifest (its shards are written); open it."""
     _, H, W = images.image_shape
     manifest = {
-        "format": FORMAT, "version": VERSION, "spec": spec.to_dict(), "recipe": recipe,
+        **inrzoo.format_fields(spec), "recipe": recipe,
         "seed": None, "copies": copies, "shard_size": shard_size, "num_inrs": num,
         "num_shards": len(shards),
         "dataset": {"name": images.name, "checksum": images.checksum, "classes": classes,
@@ -269,8 +269,8 @@ def _import_state_dicts(sources: list[str | Path], out: str | Path,
     with torch.no_grad():
         p = psnr(render(weights, spec, H, W), normalize_images(images_u8)).float()
     out.mkdir(parents=True, exist_ok=True)
-    meta = {"label": labels, "image_index": torch.arange(N), "split": split,
-            "copy": torch.zeros(N, dtype=torch.int64), "psnr": p}
+    meta = inrzoo.shard_meta(weights, labels, torch.arange(N), split,
+                             torch.zeros(N, dtype=torch.int64), p)
     shards = [write_shard(out, 0, weights, meta)]
     return _finish(out, spec, {"imported_from": [str(s) for s in sources], **act}, 0, N, N,
                    shards, images, images.classes, images.counts(), split_stats(p, split))

@@ -12,9 +12,9 @@ Layout (beside format 1/2's SIREN zoos, read by the same :class:`~dng.zoo.store.
         label         int64 (M,) (only where the networks have a class label)
         t.NAME        float64 (M,): one per target column (test_accuracy, step, …)
 
-Zoos that render (INRs: a SIREN spec and an image table) keep format 2 for now; format 3 adds
-what they lack — any architecture and named targets. One architecture per zoo (a bucket per
-architecture is the residual-nets issue's).
+Zoos that render (INRs) are format-3 zoos with an INR block and an image table besides
+(:mod:`dng.zoo.inrzoo`, which also reads formats 1 and 2). A zoo of several architectures
+keeps one bucket per architecture (``arch`` of family ``mixed``, :class:`~dng.mixed.MixedNets`).
 
 :class:`NetZooWriter` writes shards one by one (a resumable job lists each in the manifest as it
 lands) or a whole zoo into a temporary folder renamed into place (an import: all or nothing).

@@ -1,12 +1,17 @@
-"""On-disk INR zoos: a directory of safetensors shards plus a ``zoo.json`` manifest.
+"""On-disk zoos: a directory of safetensors shards plus a ``zoo.json`` manifest.
 
 Layout::
 
-    DIR/zoo.json                    manifest (spec, recipe, seed, dataset, counts, stats, shards)
-    DIR/images.safetensors          images uint8 (N, C, H, W), labels int64 (N,), split int8 (N,)
+    DIR/zoo.json                    manifest (what the networks are, recipe, seed, dataset,
+                                    counts, stats, shards)
+    DIR/images.safetensors          INR zoos: images uint8 (N, C, H, W), labels, split
     DIR/shards/shard-00000.safetensors
-        w0, b0, …, w{L-1}, b{L-1}   stacked weights (M, n_out, n_in) and biases (M, n_out)
-        label, image_index, split, copy (int64/int8, (M,)), psnr float32 (M,)
+        w0, b0, …, w{L-1}, b{L-1}   stacked weights (M, n_out, n_in[, k_h, k_w]), biases
+                                    (M, n_out)
+        split, label, …             per-network columns
+
+The columns of each kind of zoo: :mod:`dng.zoo.inrzoo` (INRs with images, formats 1–3) and
+:mod:`dng.zoo.netzoo` (any architecture with named targets, format 3).
 
 A shard is written to a temporary name and renamed into place, and only then listed in the
 manifest (itself replaced atomically), so a killed job never leaves a shard that is read as
@@ -25,15 +30,15 @@ from dng.data.datasets import SPLIT_NAMES, sha256_file
 from dng.errors import ShapeError, ZooError
 from dng.io import read_json
 from dng.arch import Arch
-from dng.weights import MLPWeights
 from dng.zoo.arrays import ZooArrays
 from dng.zoo.shards import (_load_tensors, save_tensors_atomic, split_stats,  # noqa: F401
                             write_images, write_shard)
-from dng.zoo.siren import SirenSpec
+from dng.zoo.inrzoo import read_arrays as read_inr_arrays, spec_of
 
 FORMAT = "dng-zoo"
-VERSION = 2  # 2: INR inits drawn per INR id (chunk-independent); 1 still loads
-SUPPORTED_VERSIONS = (1, 2, 3)  # 3: any architecture, named targets (dng.zoo.netzoo)
+# 1: the first INR zoos; 2: INR inits drawn per INR id (chunk-independent); 3: any
+# architecture, named targets (dng.zoo.netzoo), INR zoos with an INR block (dng.zoo.inrzoo)
+SUPPORTED_VERSIONS = (1, 2, 3)
 
 
 _VERIFIED: set[tuple] = set()  # (path, size, mtime, sha256) of files checked in this process
@@ -76,7 +81,7 @@ class Zoo:
             raise ZooError(f"{self.path}: zoo is incomplete ({done}/{m.get('num_shards', '?')} "
                            "shards); rerun the same `dng fit` command to finish it")
         try:
-            self.spec = SirenSpec.from_dict(m["spec"]) if m.get("spec") is not None else None
+            self.spec = spec_of(m)
             classes = m["dataset"]["classes"]
             shape = m["dataset"]["image_shape"]
             if not isinstance(classes, list) or len(shape) != 3:
@@ -208,45 +213,7 @@ class Zoo:
 
             self._arrays = read_arrays(self)
         if self._arrays is None:
-            L = len(self.spec.layer_sizes) - 1
-            parts: dict[str, list[torch.Tensor]] = {}
-            for s in self.manifest["shards"]:
-                f = self.file(s["file"])
-                t = self._read(s)
-                keys = [f"w{l}" for l in range(L)] + [f"b{l}" for l in range(L)] + \
-                    ["label", "image_index", "split", "copy", "psnr"]
-                missing = [k for k in keys if k not in t]
-                if missing:
-                    raise ZooError(f"{f}: shard lacks {', '.join(missing)}")
-                if any(t[k].shape[0] != s["count"] for k in keys):
-                    raise ZooError(f"{f}: shard holds {t['label'].shape[0]} INRs, manifest "
-                                   f"says {s['count']}")
-                for k in keys:
-                    parts.setdefault(k, []).append(t[k])
-            cat = {k: torch.cat(v) for k, v in parts.items()}
-            try:
-                weights = MLPWeights(tuple(cat[f"w{l}"] for l in range(L)),
-                                     tuple(cat[f"b{l}"] for l in range(L)), self.spec.activations)
-            except Exception as e:
-                raise ZooError(f"{self.path}: shards disagree with the SIREN spec ({e})") from None
-            self.spec.check(weights)
-            imgs = self._read(self.manifest["images"])
-            images = imgs.get("images")
-            if images is None or tuple(images.shape[1:]) != self.image_shape:
-                raise ZooError(f"{self.path}: image table does not match the manifest")
-            if images.dtype != torch.uint8:
-                raise ZooError(f"{self.path}: images must be uint8, the table holds "
-                               f"{images.dtype}")
-            idx = cat["image_index"]
-            if idx.numel() and (int(idx.min()) < 0 or int(idx.max()) >= images.shape[0]):
-                raise ZooError(f"{self.path}: image_index outside 0..{images.shape[0] - 1} "
-                               f"(found {int(idx.min())}..{int(idx.max())})")
-            lab, k = cat["label"], self.num_classes
-            if k and lab.numel() and (int(lab.min()) < 0 or int(lab.max()) >= k):
-                raise ZooError(f"{self.path}: labels outside 0..{k - 1} (found "
-                               f"{int(lab.min())}..{int(lab.max())})")
-            self._arrays = ZooArrays(weights, cat["label"], cat["image_index"], cat["split"],
-                                     cat["copy"], cat["psnr"], images)
+            self._arrays = read_inr_arrays(self)
         return self._arrays
 
     def load(self, split: str | None = None, max_copy: int | None = None) -> ZooArrays:
