@@ -204,7 +204,7 @@ def summary(zoo) -> str:
     r = m.get("recipe", {})
     what = (f"{m['num_inrs']} checkpoints ({r['count']} networks × epochs {r['epochs']})"
             if r.get("kind") == "cnn" else f"{m['num_inrs']} networks")
-    lines = [f"zoo {zoo.path}: {what}, {zoo.arch.describe()} "
+    lines = [f"zoo {zoo.path} (format {m['version']}): {what}, {zoo.arch.describe()} "
              f"({zoo.arch.num_parameters} parameters)",
              f"  trained on {d['name']}; targets: {', '.join(m.get('targets', [])) or 'none'}",
              f"  recipe {m['recipe']}, seed {m['seed']}"]

@@ -239,7 +239,7 @@ class Zoo:
             return summary(self)
         m = self.manifest
         d = m["dataset"]
-        lines = [f"zoo {self.path}: {m['num_inrs']} INRs of SIREN "
+        lines = [f"zoo {self.path} (format {m['version']}): {m['num_inrs']} INRs of SIREN "
                  f"{'→'.join(map(str, self.spec.layer_sizes))} (ω0={self.spec.first_omega:g})",
                  f"  dataset {d['name']} ({len(d['classes'])} classes, images "
                  f"{'×'.join(map(str, d['image_shape']))}, sha256 {d['checksum'][:12]}…)",
