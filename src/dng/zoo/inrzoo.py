@@ -28,6 +28,7 @@ import torch
 from dng.errors import ZooError
 from dng.weights import MLPWeights, NetWeights
 from dng.zoo.arrays import ZooArrays
+from dng.zoo.shards import read_columns
 from dng.zoo.siren import SirenSpec
 
 FORMAT = "dng-zoo"
@@ -72,19 +73,7 @@ def read_arrays(zoo) -> ZooArrays:
     L = len(spec.layer_sizes) - 1
     keys = [f"w{l}" for l in range(L)] + [f"b{l}" for l in range(L)] + \
         ["label", "image_index", "split", "copy"] + (["act", "t.psnr"] if v3 else ["psnr"])
-    parts: dict[str, list[torch.Tensor]] = {}
-    for s in zoo.manifest["shards"]:
-        f = zoo.file(s["file"])
-        t = zoo._read(s)
-        missing = [k for k in keys if k not in t]
-        if missing:
-            raise ZooError(f"{f}: shard lacks {', '.join(missing)}")
-        if any(t[k].shape[0] != s["count"] for k in keys):
-            raise ZooError(f"{f}: shard holds {t['label'].shape[0]} INRs, manifest says "
-                           f"{s['count']}")
-        for k in keys:
-            parts.setdefault(k, []).append(t[k])
-    cat = {k: torch.cat(v) for k, v in parts.items()}
+    cat = read_columns(zoo, keys)
     try:
         weights = MLPWeights(tuple(cat[f"w{l}"] for l in range(L)),
                              tuple(cat[f"b{l}"] for l in range(L)), spec.activations)

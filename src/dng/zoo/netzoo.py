@@ -37,7 +37,7 @@ from dng.io import atomic_write_json
 from dng.vit import ViTSpec, ViTWeights
 from dng.weights import NetWeights
 from dng.zoo.arrays import ZooArrays
-from dng.zoo.shards import write_shard
+from dng.zoo.shards import read_columns, write_shard
 
 FORMAT, VERSION = "dng-zoo", 3
 
@@ -125,18 +125,7 @@ def read_arrays(zoo) -> ZooArrays:
         wkeys = [f"w{l}" for l in range(L)] + [f"b{l}" for l, layer in enumerate(arch.layers)
                                                if layer.bias] + ["act"]
     keys = wkeys + ["split"] + [f"t.{k}" for k in targets]
-    parts: dict[str, list[torch.Tensor]] = {}
-    for s in m["shards"]:
-        t = zoo._read(s)
-        missing = [k for k in keys if k not in t]
-        if missing:
-            raise ZooError(f"{zoo.file(s['file'])}: shard lacks {', '.join(missing)}")
-        if any(t[k].shape[0] != s["count"] for k in keys):
-            raise ZooError(f"{zoo.file(s['file'])}: shard rows differ from the manifest's "
-                           f"{s['count']}")
-        for k in keys + (["label"] if "label" in t else []):
-            parts.setdefault(k, []).append(t[k])
-    cat = {k: torch.cat(v) for k, v in parts.items()}
+    cat = read_columns(zoo, keys, optional=("label",))
     try:
         if isinstance(arch, ViTSpec):
             weights = ViTWeights(arch, {k: cat[f"p.{k}"] for k, _ in arch.keys()})

@@ -89,3 +89,23 @@ def read_manifest(out: Path) -> dict:
         raise ZooError(f"{out}/zoo.json: damaged manifest ('shards' is not a list); delete "
                        f"{out} to start over")
     return m
+
+
+def read_columns(zoo, keys: list[str], optional: tuple[str, ...] = ()
+                 ) -> dict[str, torch.Tensor]:
+    """The named tensors of every shard of ``zoo`` (a :class:`~dng.zoo.store.Zoo`),
+    concatenated in manifest order; each shard must hold every key in ``keys`` with the
+    manifest's row count (one clear error naming the file otherwise). ``optional`` keys are
+    read where present."""
+    parts: dict[str, list[torch.Tensor]] = {}
+    for s in zoo.manifest["shards"]:
+        t = zoo._read(s)
+        missing = [k for k in keys if k not in t]
+        if missing:
+            raise ZooError(f"{zoo.file(s['file'])}: shard lacks {', '.join(missing)}")
+        if any(t[k].shape[0] != s["count"] for k in keys):
+            raise ZooError(f"{zoo.file(s['file'])}: shard rows differ from the manifest's "
+                           f"{s['count']}")
+        for k in keys + [k for k in optional if k in t]:
+            parts.setdefault(k, []).append(t[k])
+    return {k: torch.cat(v) for k, v in parts.items()}
