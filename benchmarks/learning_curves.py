@@ -6,8 +6,8 @@ for INR2JLS, stage 2's curve starts after stage 1's minutes, since stage 2 canno
 earlier. Writes a figure and prints a markdown table of the best validation accuracy reached
 by each run within 10, 20, 40 and 60 minutes.
 
-    python benchmarks/learning_curves.py RUNS/cifar10/inr2jls-k64-s0 RUNS/cifar10/ng-gnn-lite-k64-s0 \\
-        --out benchmarks/figures/cifar10_curves.png
+    python benchmarks/learning_curves.py RUNS/cifar10/inr2jls-k64-s0 \\
+        RUNS/cifar10/ng-gnn-lite-k64-s0 --out benchmarks/figures/cifar10_curves.png
 """
 
 from __future__ import annotations
