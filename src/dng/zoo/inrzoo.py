@@ -28,10 +28,9 @@ import torch
 from dng.errors import ZooError
 from dng.weights import MLPWeights, NetWeights
 from dng.zoo.arrays import ZooArrays
-from dng.zoo.shards import read_columns
+from dng.zoo.shards import FORMAT, read_columns
 from dng.zoo.siren import SirenSpec
 
-FORMAT = "dng-zoo"
 NEW_VERSION = 3  # what a fresh INR zoo is written in (tests set 2 to make an older zoo)
 RESUMABLE = (2, 3)  # half-built zoos of these versions are finished in their own version
 

@@ -37,9 +37,9 @@ from dng.io import atomic_write_json
 from dng.vit import ViTSpec, ViTWeights
 from dng.weights import NetWeights
 from dng.zoo.arrays import ZooArrays
-from dng.zoo.shards import read_columns, write_shard
+from dng.zoo.shards import FORMAT, read_columns, write_shard
 
-FORMAT, VERSION = "dng-zoo", 3
+VERSION = 3
 
 
 def manifest(arch: Arch, targets: list[str], dataset: dict, recipe: dict, seed: int,

@@ -15,6 +15,8 @@ from dng.errors import ZooError
 from dng.io import file_mode
 from dng.weights import NetWeights
 
+FORMAT = "dng-zoo"  # every zoo manifest's "format" (versions: dng.zoo.store)
+
 
 def save_tensors_atomic(path: Path, tensors: dict[str, torch.Tensor],
                         metadata: dict[str, str] | None = None) -> str:

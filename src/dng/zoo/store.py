@@ -31,11 +31,10 @@ from dng.errors import ShapeError, ZooError
 from dng.io import read_json
 from dng.arch import Arch
 from dng.zoo.arrays import ZooArrays
-from dng.zoo.shards import (_load_tensors, save_tensors_atomic, split_stats,  # noqa: F401
+from dng.zoo.shards import (FORMAT, _load_tensors, save_tensors_atomic, split_stats,  # noqa: F401
                             write_images, write_shard)
 from dng.zoo.inrzoo import read_arrays as read_inr_arrays, spec_of
 
-FORMAT = "dng-zoo"
 # 1: the first INR zoos; 2: INR inits drawn per INR id (chunk-independent); 3: any
 # architecture, named targets (dng.zoo.netzoo), INR zoos with an INR block (dng.zoo.inrzoo)
 SUPPORTED_VERSIONS = (1, 2, 3)
