@@ -24,18 +24,24 @@ from dng.pipeline import result_dir, run_classifier, run_inr2jls
 
 
 def run_job(zoo: Path, out: Path, model: str, probes: int, minutes: float, seed: int,
-            mode: str = "post", extra: dict | None = None) -> dict:
-    tag = "".join(f"-{k}{v}" for k, v in sorted((extra or {}).items()))
+            mode: str = "post", extra: dict | None = None, stage1_share: float = 0.6) -> dict:
+    extra = dict(extra or {})
+    tag = "".join(f"-{k}{v}" for k, v in sorted(extra.items()))
+    if model == "inr2jls" and stage1_share != 0.6:  # the default split keeps its old names
+        tag += f"-split{stage1_share:g}"
     run = out / f"{model}-k{probes}{'' if mode == 'post' else '-' + mode}{tag}-s{seed}"
     ov = {"probes": str(probes), "probe_mode": mode, **(extra or {})}
     t0 = time.perf_counter()
     if model == "inr2jls":
-        m = run_inr2jls(zoo, run, minutes, seed, overrides={"inr2jls": ov}, device="cpu")
+        m = run_inr2jls(zoo, run, minutes, seed, overrides={"inr2jls": ov}, device="cpu",
+                        stage1_share=stage1_share)
+        if stage1_share != 0.6:
+            extra["stage1_share"] = stage1_share
     else:
         m = run_classifier(model, zoo, run, minutes, seed, overrides=ov, device="cpu")
     m = {**m, "job_seconds": time.perf_counter() - t0}
     (run / "job.json").write_text(json.dumps({**m, "method": model, "probes": probes,
-                                              "probe_mode": mode, "set": extra or {},
+                                              "probe_mode": mode, "set": extra,
                                               "minutes": minutes, "seed": seed,
                                               "zoo": str(zoo)}, indent=2))
     return m
@@ -92,9 +98,13 @@ def merge_json(out: Path, path: Path, recipe: str = "nfn") -> int:
                     "test_accuracy": round(j["test_accuracy"], 6), "test_inrs": j["test_size"],
                     "zoo": {"recipe": zoo.get("recipe", {}).get("name", recipe),
                             "train": c["train"], "val": c["val"], "test": c["test"]},
-                    "date": datetime.date.fromtimestamp(job.stat().st_mtime).isoformat()})
+                    "date": datetime.date.fromtimestamp(job.stat().st_mtime).isoformat(),
+                    **({"probe_mode": j["probe_mode"]}
+                       if j["probes"] and j.get("probe_mode", "post") != "post" else {}),
+                    **({"set": j["set"]} if j.get("set") else {})})
     key = lambda r: (r["dataset"], r["model"], r["probes"], r["seed"], r["minutes"],  # noqa
-                     r["zoo"]["train"])
+                     r["zoo"]["train"], r.get("probe_mode", "post"),
+                     json.dumps(r.get("set", {}), sort_keys=True))
     keys = {key(r) for r in new}
     rows = [r for r in rows if key(r) not in keys] + new
     path.write_text(json.dumps({"rows": rows}, indent=1) + "\n")
@@ -109,6 +119,8 @@ def main() -> None:
     ap.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                     help="config override for every job (named in the run directory)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--stage1-share", type=float, default=0.6,
+                    help="INR2JLS: the budget's share for stage 1 (the rest is stage 2's)")
     ap.add_argument("--out", required=True)
     ap.add_argument("--table", action="store_true", help="only write the table")
     ap.add_argument("--json", help="also merge the rows into this JSON file "
@@ -121,7 +133,8 @@ def main() -> None:
             ds, model, k, *mode = job.split(":")
             t0 = time.perf_counter()
             m = run_job(Path(zoos[ds]), out / ds, model, int(k), args.minutes, args.seed,
-                        *(mode or ["post"]), extra=dict(kv.split("=", 1) for kv in args.set))
+                        *(mode or ["post"]), extra=dict(kv.split("=", 1) for kv in args.set),
+                        stage1_share=args.stage1_share)
             print(f"[probes_table] {ds} {model} K={k}: test accuracy "
                   f"{100 * m['test_accuracy']:.2f} % ({time.perf_counter() - t0:.0f} s)",
                   flush=True)

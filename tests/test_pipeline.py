@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from dng.cli import main
 
 
@@ -26,3 +28,12 @@ def test_demo_runs_both_models_with_step_budgets(tmp_path, capsys):
     report = (out / "report.md").read_text()
     assert report.count("test accuracy") >= 1 and "paper-faithful" in report
     assert "inr2jls-paper/stage2/confusion.png" in report
+
+
+def test_inr2jls_budget_split_is_checked_before_any_work(tmp_path):
+    from dng.pipeline import run_inr2jls
+
+    for share in (0.0, 1.0, 1.5):
+        with pytest.raises(ValueError, match="stage1_share"):
+            run_inr2jls(tmp_path / "no-zoo", tmp_path / "run", minutes=1, stage1_share=share)
+    assert not (tmp_path / "run").exists()

@@ -31,17 +31,22 @@ def _say(msg: str) -> None:
 
 def run_inr2jls(zoo_dir: Path, out: Path, minutes: float | None = None, seed: int = 0,
                 overrides: dict | None = None, progress: bool = True, device: str = "cpu",
-                steps: tuple[int, int] | None = None) -> dict:
+                steps: tuple[int, int] | None = None, stage1_share: float = 0.6) -> dict:
     """Stage 1 then stage 2 with the ``cpu`` preset; returns stage 2's evaluated metrics.
 
-    The budget is either ``minutes`` of wall clock (split 60/40 between the stages) or
-    ``steps = (stage-1 steps, stage-2 steps)`` — the same result on every machine."""
+    The budget is either ``minutes`` of wall clock (``stage1_share`` of it for stage 1, the
+    rest for stage 2) or ``steps = (stage-1 steps, stage-2 steps)`` — the same result on every
+    machine."""
     zoo_dir, out = Path(zoo_dir), Path(out)
     overrides = overrides or {}
     if (minutes is None) == (steps is None):
         raise ValueError("give either minutes or steps")
-    b1 = {"budget_minutes": f"{0.6 * minutes:.6g}"} if steps is None else {"steps": str(steps[0])}
-    b2 = {"budget_minutes": f"{0.4 * minutes:.6g}"} if steps is None else {"steps": str(steps[1])}
+    if not 0.0 < stage1_share < 1.0:
+        raise ValueError(f"stage1_share must lie in (0, 1), got {stage1_share}")
+    b1 = ({"budget_minutes": f"{stage1_share * minutes:.6g}"} if steps is None
+          else {"steps": str(steps[0])})
+    b2 = ({"budget_minutes": f"{(1 - stage1_share) * minutes:.6g}"} if steps is None
+          else {"steps": str(steps[1])})
     s1 = TrainConfig.preset_config("cpu", STAGE1).override(
         {**b1, "seed": str(seed), **overrides.get(STAGE1, {})})
     if not (out / "stage1" / "train.json").exists():
