@@ -4,8 +4,9 @@
 # then MNIST and Fashion-MNIST. Resumable: rerun after a kill and only missing shards are fitted.
 # Usage: benchmarks/scripts/build_full_zoos.sh DATA_DIR [WORKERS] [DATASETS]
 #   DATASETS default "cifar10 mnist fashion-mnist"; WORKERS default 1 (leave a core free).
-# Splits are the dataset's own (MNIST 45 000/5 000/10 000 of the 60 000 + 10 000 test images
-# gives 45k/5k/10k; the paper's MNIST test split is 20 000 — see RESULTS for what was used).
+# Splits (the paper's, by index over the training images then the test images): MNIST
+# 45 000 / 5 000 / 20 000 (test = training images 50 000–59 999 + the 10 000 test images),
+# Fashion-MNIST 55 000 / 5 000 / 10 000, CIFAR-10 45 000 / 5 000 / 10 000.
 set -euo pipefail
 DATA=${1:?data dir}
 WORKERS=${2:-1}
