@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Issue 24's aims (MNIST ≥ 95 %, Fashion-MNIST ≥ 85 %, CIFAR-10 ≥ 50 % at 20 CPU-minutes):
+# what buys INR2JLS accuracy per CPU-minute on a full zoo ($DNG_HOME/zoos/DATASET-full). Each
+# variant changes one thing from the `cpu` preset (K = 64 post-activation probes, 60/40 budget
+# split, D = 128): the split (40/60), pre-activation probes, K = 128, and width D = 64 (more
+# steps) — two single-threaded lanes, one seed. Compare with full_zoo_rows.sh's K = 64 row of
+# the same seed (or pass BASE=1 to run it here too). Finished runs are reused.
+# Usage: [BASE=1] benchmarks/scripts/aim_sweeps.sh [DATASET] [MIN] [SEED] [RUNS]
+set -euo pipefail
+DS=${1:-mnist}; MIN=${2:-20}; SEED=${3:-0}
+H=${DNG_HOME:-$HOME/.cache/dng}
+RUNS=${4:-$H/runs/aim-sweeps}
+HERE=$(cd "$(dirname "$0")/.." && pwd)
+export OMP_NUM_THREADS=1
+T="python $HERE/probes_table.py --out $RUNS --minutes $MIN --seed $SEED --zoo $DS=$H/zoos/$DS-full"
+(
+  [ "${BASE:-0}" = 1 ] && $T --jobs "$DS:inr2jls:64"
+  $T --stage1-share 0.4 --jobs "$DS:inr2jls:64"
+  $T --jobs "$DS:inr2jls:64:pre"
+) &
+(
+  $T --jobs "$DS:inr2jls:128"
+  $T --set emb_dim=64 --jobs "$DS:inr2jls:64"
+) &
+wait
+$T --table --json "$HERE/results/cpu_table.json"
