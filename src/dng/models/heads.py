@@ -93,6 +93,11 @@ class INR2JLSClassifier(nn.Module):
     def predict(self, weights: MLPWeights) -> torch.Tensor:
         return self.head.predict(self.latent(weights))
 
+    def cached_parts(self):
+        """``(latent, head)`` while the backbone is frozen: the training loop may compute the
+        latents once per network (:mod:`dng.train.featcache`); ``None`` when it trains."""
+        return (self.latent, self.head) if self.freeze else None
+
 
 class EncoderClassifier(nn.Module):
     """DNG-Encoder (or a given encoder module) → MLP head: ``Linear(n_L·D, h) → ReLU → Dropout → Linear(h, h) → ReLU →

@@ -67,6 +67,7 @@ class TrainConfig:
     tf32: bool = True  # CUDA matmuls in TF32 (ignored on CPUs)
     compile: str = "none"  # none | default | reduce-overhead (CUDA graphs) | max-autotune
     checkpoint_dtype: str = "fp32"  # fp32 | bf16: dtype of the weights in best.pt
+    cache_features: bool = True  # a frozen front end's features computed once (featcache)
     model_config: dict = field(default_factory=dict)  # the model's settings (see above)
 
     def __init__(self, **kw):

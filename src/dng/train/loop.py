@@ -16,17 +16,15 @@ from pathlib import Path
 
 import torch
 
-
 from dng.data.datasets import normalize_images
 from dng.device import resolve_device
 from dng.errors import DNGError
 from dng.io import DirLock, atomic_write_json
 from dng.metrics import evaluate
-from dng import distributed
-from dng import tasks
-from dng.tasks import Task
+from dng import distributed, tasks
 from dng.train.checkpoint import build_model, restore_run, save_checkpoint, task_for
 from dng.train.config import TrainConfig, save_config
+import dng.train.featcache as featcache
 from dng.train.loggers import RunLogger
 from dng.train.optim import (checkpoint_state, lr_factor, make_optimizer,  # noqa: F401
                              speed_settings)
@@ -69,7 +67,7 @@ def zoo_identity(zoo: Zoo) -> str:
             f"seed{m['seed']}:{m['recipe'].get('steps')}steps")
 
 
-def loss_fn(model, task: Task, weights, y, images_u8) -> torch.Tensor:
+def loss_fn(model, task: tasks.Task, weights, y, images_u8) -> torch.Tensor:
     """The task's training loss (kept as a function: tests and benchmarks call it)."""
     return task.loss(model, weights, y, images_u8)
 
@@ -131,9 +129,6 @@ def train(zoo_dir: str | Path, out: str | Path, cfg: TrainConfig, resume: bool =
     if resume and (out / "last.pt").is_file():
         step, best, best_metrics, elapsed = restore_run(out, net, opt, zoo_identity(zoo),
                                                          zoo_dir, force, dev, log)
-    model = distributed.wrap(net, ranks, dev)
-    if cfg.compile != "none":
-        model = torch.compile(model, mode=None if cfg.compile == "default" else cfg.compile)
     if cfg.data_on_device:
         train_data = train_data.to(dev)  # batches are then gathered on the device
     lock = DirLock(out, "dng train")
@@ -148,6 +143,13 @@ def train(zoo_dir: str | Path, out: str | Path, cfg: TrainConfig, resume: bool =
             raise
     ranks.barrier()
     try:
+        t0 = time.perf_counter()  # a frozen front end's features, once (in the budget):
+        stepped, train_data, val_scored = featcache.cached(net, train_data, val_data, cfg,
+                                                           log if ranks.main else None)
+        elapsed += time.perf_counter() - t0
+        model = distributed.wrap(stepped, ranks, dev)
+        if cfg.compile != "none":
+            model = torch.compile(model, mode=None if cfg.compile == "default" else cfg.compile)
         logger = RunLogger(out, cfg.to_dict(), resume, enabled=ranks.main, wandb=cfg.wandb,
                            resume_step=step)
 
@@ -156,8 +158,7 @@ def train(zoo_dir: str | Path, out: str | Path, cfg: TrainConfig, resume: bool =
         t_start = time.perf_counter() - elapsed
         t_log, seen_log = time.perf_counter(), 0
         running, n_run = torch.zeros((), device=dev), 0
-        # training-loss rows between validations: at least ~ROWS rows in any run
-        row_steps = max(1, min(cfg.eval_every, cfg.steps // ROWS))
+        row_steps = max(1, min(cfg.eval_every, cfg.steps // ROWS))  # ≥ ~ROWS loss rows a run
         row_secs, t_row = budget / ROWS, time.perf_counter()
         # with a wall-clock budget, validate about VALIDATIONS times too — while a validation
         # costs under 5 % of the interval (one process: ranks would have to agree on time)
@@ -218,7 +219,7 @@ def train(zoo_dir: str | Path, out: str | Path, cfg: TrainConfig, resume: bool =
                                    "last.pt hold the last good state")
                 running, n_run = torch.zeros((), device=dev), 0
                 if ranks.main:
-                    m = evaluate(net, val_data, task)
+                    m = evaluate(stepped, val_scored, task)
                     val_cost, t_val = time.perf_counter() - now, time.perf_counter()
                     model.train()
                     now = time.perf_counter()

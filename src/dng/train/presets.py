@@ -130,4 +130,6 @@ HELP = {  # one line per field: the CLI's help text
     "data_on_device": "keep the train split on the device", "precision": "fp32 | bf16",
     "tf32": "TF32 matmuls on CUDA", "compile": "none | default | reduce-overhead | max-autotune",
     "checkpoint_dtype": "fp32 | bf16 (bf16: weights only, no optimizer state)",
+    "cache_features": "stage 2: compute the frozen stage-1 latents once per training network "
+                      "(same loss, far fewer FLOPs per step)",
 }

@@ -66,12 +66,18 @@ class ZooArrays:
               target: str | None = "label") -> tuple[NetWeights, torch.Tensor, torch.Tensor]:
         """``(weights, y, images_uint8)`` of the networks at ``index``, on ``device``; ``y`` is
         the ``target`` column (the class label by default)."""
-        y = self.column(target)[index] if target else self.label[index]
-        u8 = self.images[self.image_index[index]] if self.images.numel() else self.images[:0]
+        y, u8 = self.targets(index, target)
         w = self.weights[index]
         if device is not None:
             w, y, u8 = w.to(device), y.to(device), u8.to(device)
         return w, y, u8
+
+    def targets(self, index: torch.Tensor, target: str | None = "label"
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(y, images_uint8)`` of the networks at ``index`` (where they lie)."""
+        y = self.column(target)[index] if target else self.label[index]
+        u8 = self.images[self.image_index[index]] if self.images.numel() else self.images[:0]
+        return y, u8
 
     def weight_batches(self, batch_size: int, device: torch.device | str | None = None
                        ) -> Iterator[NetWeights]:
