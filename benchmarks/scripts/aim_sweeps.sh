@@ -2,8 +2,10 @@
 # Issue 24's aims (MNIST ≥ 95 %, Fashion-MNIST ≥ 85 %, CIFAR-10 ≥ 50 % at 20 CPU-minutes):
 # what buys INR2JLS accuracy per CPU-minute on a full zoo ($DNG_HOME/zoos/DATASET-full). Each
 # variant changes one thing from the `cpu` preset (K = 64 post-activation probes, 60/40 budget
-# split, D = 128): the split (40/60), pre-activation probes, K = 128, and width D = 64 (more
-# steps) — two single-threaded lanes, one seed. Compare with full_zoo_rows.sh's K = 64 row of
+# split, D = 128): the split (75/25: with stage 2's latents computed once, stage 2 levels
+# off within ~6 of its 8 minutes while stage 1 is still improving — RESULTS §15.4),
+# pre-activation probes, K = 128, and width D = 64 (more steps) — two single-threaded lanes,
+# one seed. Compare with full_zoo_rows.sh's K = 64 row of
 # the same seed (or pass BASE=1 to run it here too). Finished runs are reused.
 # Usage: [BASE=1] benchmarks/scripts/aim_sweeps.sh [DATASET] [MIN] [SEED] [RUNS]
 set -euo pipefail
@@ -15,7 +17,7 @@ export OMP_NUM_THREADS=1
 T="python $HERE/probes_table.py --out $RUNS --minutes $MIN --seed $SEED --zoo $DS=$H/zoos/$DS-full"
 (
   [ "${BASE:-0}" = 1 ] && $T --jobs "$DS:inr2jls:64"
-  $T --stage1-share 0.4 --jobs "$DS:inr2jls:64"
+  $T --stage1-share 0.75 --jobs "$DS:inr2jls:64"
   $T --jobs "$DS:inr2jls:64:pre"
 ) &
 (
