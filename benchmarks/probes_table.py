@@ -20,22 +20,23 @@ import time
 from pathlib import Path
 
 from command import command_line
-from dng.pipeline import result_dir, run_classifier, run_inr2jls
+from dng.pipeline import STAGE1_SHARE, result_dir, run_classifier, run_inr2jls
 
 
 def run_job(zoo: Path, out: Path, model: str, probes: int, minutes: float, seed: int,
-            mode: str = "post", extra: dict | None = None, stage1_share: float = 0.6) -> dict:
+            mode: str = "post", extra: dict | None = None,
+            stage1_share: float = STAGE1_SHARE) -> dict:
     extra = dict(extra or {})
     tag = "".join(f"-{k}{v}" for k, v in sorted(extra.items()))
-    if model == "inr2jls" and stage1_share != 0.6:  # the default split keeps its old names
+    if model == "inr2jls" and stage1_share != STAGE1_SHARE:  # default: the old names
         tag += f"-split{stage1_share:g}"
     run = out / f"{model}-k{probes}{'' if mode == 'post' else '-' + mode}{tag}-s{seed}"
-    ov = {"probes": str(probes), "probe_mode": mode, **(extra or {})}
+    ov = {"probes": str(probes), "probe_mode": mode, **extra}
     t0 = time.perf_counter()
     if model == "inr2jls":
         m = run_inr2jls(zoo, run, minutes, seed, overrides={"inr2jls": ov}, device="cpu",
                         stage1_share=stage1_share)
-        if stage1_share != 0.6:
+        if stage1_share != STAGE1_SHARE:
             extra["stage1_share"] = stage1_share
     else:
         m = run_classifier(model, zoo, run, minutes, seed, overrides=ov, device="cpu")
@@ -119,7 +120,7 @@ def main() -> None:
     ap.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                     help="config override for every job (named in the run directory)")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--stage1-share", type=float, default=0.6,
+    ap.add_argument("--stage1-share", type=float, default=STAGE1_SHARE,
                     help="INR2JLS: the budget's share for stage 1 (the rest is stage 2's)")
     ap.add_argument("--out", required=True)
     ap.add_argument("--table", action="store_true", help="only write the table")

@@ -23,6 +23,7 @@ PAPER = {
     "ng-gnn": {"mnist": 96.8, "fashion-mnist": 85.2, "cifar10": 57.7, "cifar100": 31.7},
 }
 METHODS = ("inr2jls", "dng-encoder", "ng-gnn", "mlp")
+STAGE1_SHARE = 0.6  # INR2JLS: the wall-clock budget's share for stage 1 (the rest: stage 2)
 
 
 def _say(msg: str) -> None:
@@ -31,7 +32,8 @@ def _say(msg: str) -> None:
 
 def run_inr2jls(zoo_dir: Path, out: Path, minutes: float | None = None, seed: int = 0,
                 overrides: dict | None = None, progress: bool = True, device: str = "cpu",
-                steps: tuple[int, int] | None = None, stage1_share: float = 0.6) -> dict:
+                steps: tuple[int, int] | None = None,
+                stage1_share: float = STAGE1_SHARE) -> dict:
     """Stage 1 then stage 2 with the ``cpu`` preset; returns stage 2's evaluated metrics.
 
     The budget is either ``minutes`` of wall clock (``stage1_share`` of it for stage 1, the

@@ -22,8 +22,9 @@ import time
 import torch
 
 from dng import tasks
+from dng.device import module_device
 
-LIMIT_BYTES = 4 << 30  # stored features per training split at most (host or device memory)
+LIMIT_BYTES = 4 << 30  # stored features (train + validation) at most, on the model's device
 
 
 class CachedSplit:
@@ -56,11 +57,11 @@ class CachedSplit:
             yield f if device is None else f.to(device)
 
 
-def _rows(features, data, batch_size: int, limit: int):
-    """``features`` of every network of ``data`` stacked, or the size in bytes they would
-    take when that is over ``limit``."""
+def _rows(features, data, batch_size: int, limit: int, device: torch.device):
+    """``features`` of every network of ``data`` stacked (on ``device``, the model's), or the
+    size in bytes they would take when that is over ``limit``."""
     rows, i = None, 0
-    for w in data.weight_batches(batch_size):
+    for w in data.weight_batches(batch_size, device):
         f = features(w)
         if rows is None:
             size = f[0].numel() * f.element_size() * len(data)
@@ -77,16 +78,16 @@ def cached(net: torch.nn.Module, train, val, cfg, log=None):
     """``(module to step, train split, validation split)``: the head and the two splits as
     stored features when ``net`` offers ``cached_parts()``, ``cfg.cache_features`` is on and
     the features fit :data:`LIMIT_BYTES`; else ``(net, train, val)`` unchanged. The features
-    lie where each split's weights lie."""
+    lie on the model's device (the validation split's weights stay on the host)."""
     parts = net.cached_parts() if hasattr(net, "cached_parts") else None
     if parts is None or not cfg.cache_features or len(train) == 0:
         return net, train, val
     features, head = parts
-    t0, bs = time.perf_counter(), tasks.eval_batch_size(cfg.task_name)
-    rows = [_rows(features, train, bs, LIMIT_BYTES)]
+    t0, bs, dev = time.perf_counter(), tasks.eval_batch_size(cfg.task_name), module_device(net)
+    rows = [_rows(features, train, bs, LIMIT_BYTES, dev)]
     if isinstance(rows[0], torch.Tensor) and len(val):
         left = LIMIT_BYTES - rows[0].numel() * rows[0].element_size()
-        rows.append(_rows(features, val, bs, left))
+        rows.append(_rows(features, val, bs, left, dev))
     if not all(isinstance(r, torch.Tensor) for r in rows):
         if log:
             log(f"{cfg.model}: the features of the training and validation networks would "
