@@ -113,11 +113,11 @@ def test_registry_builds_what_training_builds(zoo, model, preset):
                    if isinstance(m, torch.nn.Dropout))  # --set dropout is honoured
         assert trained.encoder.dropout.p == cfg.encoder_dropout == 0.5  # as before the refactor
     if model in ("dng-encoder", "ng-gnn-lite", "inr2jls"):
-        assert cfg.probes == (64 if preset == "cpu" else 0)
+        assert cfg.probes == (256 if preset == "cpu" else 0)
     if model == "ng-gnn":  # the paper preset is the published NG-GNN's own training
         assert (preset != "paper" or (cfg.amsgrad, cfg.grad_clip, cfg.lr, cfg.batch_size)
                 == (True, 10.0, 1e-3, 128))
-        assert cfg.probes == (64 if preset == "cpu" else 0)
+        assert cfg.probes == (256 if preset == "cpu" else 0)
 
 
 def test_every_config_field_has_a_flag_with_help():
