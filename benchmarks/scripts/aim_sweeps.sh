@@ -6,7 +6,8 @@
 # RESULTS §16.2): the split (75/25: with stage 2's latents computed once, stage 2 levels
 # off within ~6 of its 8 minutes while stage 1 is still improving — RESULTS §15.4),
 # pre-activation probes, K = 128 and 256, and width D = 64 (more steps) — two single-threaded
-# lanes, one seed. Compare with full_zoo_rows.sh's K = 64 row of the same seed (or pass BASE=1 to run it here too). Finished runs are reused.
+# lanes, one seed. Compare with full_zoo_rows.sh's K = 64 row of the same seed (or pass
+# BASE=1 to run it here too). Finished runs are reused.
 # Usage: [BASE=1] benchmarks/scripts/aim_sweeps.sh [DATASET] [MIN] [SEED] [RUNS]
 set -euo pipefail
 DS=${1:-mnist}; MIN=${2:-20}; SEED=${3:-0}
