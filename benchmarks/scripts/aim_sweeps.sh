@@ -20,11 +20,11 @@ T="python $HERE/probes_table.py --out $RUNS --minutes $MIN --seed $SEED --zoo $D
   [ "${BASE:-0}" = 1 ] && $T --jobs "$DS:inr2jls:64"
   $T --stage1-share 0.75 --jobs "$DS:inr2jls:64"
   $T --jobs "$DS:inr2jls:64:pre"
-  $T --jobs "$DS:inr2jls:256"
 ) &
-(
+(  # three runs here, two (three with BASE=1) in the other lane
   $T --jobs "$DS:inr2jls:128"
   $T --set emb_dim=64 --jobs "$DS:inr2jls:64"
+  $T --jobs "$DS:inr2jls:256"
 ) &
 wait
 $T --table --json "$HERE/results/cpu_table.json"

@@ -3,7 +3,7 @@
 # (every model), the 60-minute rows of the best dynamic and best static model (2 seeds), and the
 # full-zoo MNIST / Fashion-MNIST rows (INR2JLS K = 0 and 64, 2 seeds, 20 min), the aim sweeps
 # and the second seed of their winner (K = 256, RESULTS §16.2). Each step is resumable and
-# reuses what has finished; ~14 h on 2 idle cores (zoos ~4 h, rows ~10 h).
+# reuses what has finished; ~15 h on 2 idle cores (zoos ~4 h, rows and sweeps ~11 h).
 # Usage: benchmarks/scripts/issue24_all.sh DATA_DIR
 set -euo pipefail
 DATA=${1:?data dir}
@@ -20,5 +20,4 @@ $T --seed 1 --zoo "mnist=$H/zoos/mnist-full" --jobs mnist:inr2jls:256 &
 $T --seed 1 --zoo "fashion-mnist=$H/zoos/fashion-mnist-full" --jobs fashion-mnist:inr2jls:256 &
 wait
 $T --seed 0 --zoo "cifar10=$H/zoos/cifar10-full" --jobs cifar10:inr2jls:256
-$T --zoo "mnist=$H/zoos/mnist-full" --zoo "fashion-mnist=$H/zoos/fashion-mnist-full" \
-  --zoo "cifar10=$H/zoos/cifar10-full" --table --json "$S/../results/cpu_table.json"
+$T --table --json "$S/../results/cpu_table.json"  # (each job.json names its zoo)
